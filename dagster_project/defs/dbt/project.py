@@ -1,0 +1,72 @@
+"""The dbt project as Dagster sees it, with the manifest kept fresh.
+
+`prepare_if_dev()` only parses under `dg dev`; the CLI, tests and the UI all import this module,
+so a missing or stale manifest is rebuilt here with `dbt parse` (a few seconds, only when a dbt
+file changed).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+# dbt folder → Dagster asset group: the layers of DESIGN.md §2.
+LAYER_GROUPS = {"staging": "staging", "intermediate": "staging", "marts": "marts", "serving": "serving"}
+
+
+def _newest_source_mtime() -> float:
+    paths = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        paths.extend((DBT_PROJECT_DIR / folder).rglob("*"))
+    return max((p.stat().st_mtime for p in paths if p.is_file()), default=0.0)
+
+
+def ensure_manifest() -> Path:
+    """Run `dbt parse` when target/manifest.json is missing or older than a dbt source file."""
+    manifest = dbt_project.manifest_path
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
+        return manifest
+    dbt_bin = Path(sys.executable).with_name("dbt")
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env.setdefault("CLIENTPULSE_WAREHOUSE", str(DBT_PROJECT_DIR.parent / "data" / "warehouse.duckdb"))
+    result = subprocess.run(
+        [str(dbt_bin), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+    return manifest
+
+
+class ClientpulseDbtTranslator(DagsterDbtTranslator):
+    """Asset key = [schema, model] as in the warehouse, group = layer folder."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type == "model":
+            return dg.AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
+        if resource_type == "seed":
+            return dg.AssetKey(["reference", dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "staging"
+        fqn = dbt_resource_props.get("fqn", [])
+        layer = fqn[1] if len(fqn) > 2 else None
+        return LAYER_GROUPS.get(layer or "", "marts")

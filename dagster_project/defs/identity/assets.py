@@ -1,0 +1,117 @@
+"""Identity resolution: every accepted record → one customer, golden records, stable ids.
+
+Pure logic lives in `ml.identity`; this asset reads the previous crosswalk and the reviewers'
+decisions, calls it, and reports the counts (and accuracy when the generator's truth is present).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
+from dagster_project.warehouse import connect, ensure_schema
+
+IDENTITY_OUTPUTS = ("customer_identity", "customers", "customer_aliases", "identity_review_pairs")
+
+
+def _table_exists(con, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
+
+
+def _read_decisions(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["core", "customer_identity"],
+            deps=[dg.AssetKey(["staging", "int_identity_records"])],
+            description="Every accepted source record → exactly one customer_id, with match_rule and match_score.",
+        ),
+        dg.AssetSpec(["core", "customers"], description="One golden record per customer, with the provenance of each value."),
+        dg.AssetSpec(["core", "customer_aliases"], description="Retired customer ids → the surviving id (merges across runs)."),
+        dg.AssetSpec(["core", "identity_review_pairs"], description="Uncertain probabilistic pairs for a human to confirm or reject."),
+    ],
+    group_name="identity",
+    kinds={"python", "duckdb", "splink"},
+    pool=WAREHOUSE_POOL,
+)
+def identity_resolution(context: dg.AssetExecutionContext):
+    from ml.identity import evaluate_against_truth, load_config, resolve_identities
+
+    settings = load_settings()
+    as_of = resolve_as_of(context.run.tags)
+    config = load_config()
+    decisions_path = Path(config.get("review", {}).get("decisions_path") or settings.data_dir / "identity_decisions.csv")
+    decisions = _read_decisions(decisions_path if decisions_path.is_absolute() else settings.data_dir / decisions_path)
+    with connect(settings.warehouse_path) as con:
+        ensure_schema(con, "core")
+        previous = (
+            con.execute("SELECT customer_id, source, source_record_id FROM core.customer_identity").df()
+            if _table_exists(con, "core", "customer_identity")
+            else None
+        )
+        result = resolve_identities(
+            con,
+            "staging.int_identity_records",
+            config=config,
+            previous_identity=previous,
+            decisions=decisions,
+            as_of=as_of,
+            write_to_schema="core",
+        )
+        stats = dict(result.stats)
+        truth_metrics = {}
+        truth = settings.landing_dir / "truth" / "record_map.csv"
+        if truth.is_file():
+            identity = con.execute("SELECT customer_id, source, source_record_id FROM core.customer_identity").df()
+            record_map = pd.read_csv(truth, dtype=str, keep_default_na=False)
+            truth_metrics = evaluate_against_truth(identity, record_map)
+        counts = {t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0] for t in IDENTITY_OUTPUTS}
+
+    context.log.info(f"identity: {counts}, stats {stats}, truth {truth_metrics}")
+    yield dg.MaterializeResult(
+        asset_key=["core", "customer_identity"],
+        metadata={
+            "dg/row_count": counts["customer_identity"],
+            "stats": dg.MetadataValue.json({k: v for k, v in stats.items() if isinstance(v, (int, float, str))}),
+            **({"accuracy_vs_truth": dg.MetadataValue.json(truth_metrics)} if truth_metrics else {}),
+        },
+    )
+    yield dg.MaterializeResult(asset_key=["core", "customers"], metadata={"dg/row_count": counts["customers"]})
+    yield dg.MaterializeResult(asset_key=["core", "customer_aliases"], metadata={"dg/row_count": counts["customer_aliases"]})
+    yield dg.MaterializeResult(
+        asset_key=["core", "identity_review_pairs"], metadata={"dg/row_count": counts["identity_review_pairs"]}
+    )
+
+
+@dg.asset_check(asset=dg.AssetKey(["core", "customer_identity"]), blocking=True)
+def every_record_has_one_customer() -> dg.AssetCheckResult:
+    """Nothing lost: the identity input and output hold the same records, each exactly once."""
+    settings = load_settings()
+    with connect(settings.warehouse_path) as con:
+        missing, duplicated, extra = con.execute(
+            """
+            WITH i AS (SELECT source, source_record_id, count(*) AS n FROM core.customer_identity GROUP BY ALL)
+            SELECT
+              (SELECT count(*) FROM staging.int_identity_records r
+                 WHERE NOT EXISTS (SELECT 1 FROM i WHERE i.source = r.source AND i.source_record_id = r.source_record_id)),
+              (SELECT count(*) FROM i WHERE n > 1),
+              (SELECT count(*) FROM i WHERE NOT EXISTS (SELECT 1 FROM staging.int_identity_records r
+                 WHERE i.source = r.source AND i.source_record_id = r.source_record_id))
+            """
+        ).fetchone()
+    return dg.AssetCheckResult(
+        passed=missing == 0 and duplicated == 0 and extra == 0,
+        metadata={"records_without_customer": missing, "records_with_several_customers": duplicated, "unknown_records": extra},
+    )

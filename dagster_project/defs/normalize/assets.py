@@ -1,0 +1,109 @@
+"""Contact normalisation: each distinct raw phone / e-mail / name parsed once, in Python.
+
+The lookups are written to the `normalized` schema; dbt staging joins them back onto every raw
+row, so the SQL models stay declarative and the expensive parsing happens once per value.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from dagster_project.settings import WAREHOUSE_POOL, load_settings
+from dagster_project.warehouse import connect, replace_table
+from data_quality.config import load_yaml
+
+RAW_DEPS = [
+    dg.AssetKey(["raw", t])
+    for t in ("crm_contacts", "crm_orders", "mail_messages", "phone_calls", "support_tickets", "marketing_events")
+]
+
+# (raw table, column) pairs whose values are phones / e-mails.
+PHONE_COLUMNS = [("crm_contacts", "phone"), ("phone_calls", "phone"), ("support_tickets", "phone"), ("marketing_events", "phone")]
+EMAIL_COLUMNS = [
+    ("crm_contacts", "email"),
+    ("mail_messages", "from_address"),
+    ("mail_messages", "to_address"),
+    ("support_tickets", "email"),
+    ("marketing_events", "email"),
+]
+TEXT_COLUMNS = [("crm_contacts", "comment")]
+
+
+def _distinct(con, pairs: list[tuple[str, str]]) -> pd.Series:
+    selects = [f'SELECT "{col}" AS v FROM raw."{table}" WHERE "{col}" IS NOT NULL' for table, col in pairs]
+    return con.execute(" UNION ".join(selects)).df()["v"]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["normalized", "phone_lookup"], deps=RAW_DEPS, description="Distinct raw phones → E.164, kind, validity."),
+        dg.AssetSpec(["normalized", "email_lookup"], deps=RAW_DEPS, description="Distinct raw e-mails → clean address, matching key, status."),
+        dg.AssetSpec(["normalized", "contact_names"], deps=RAW_DEPS, description="Name parts, matching keys and placeholder flags per CRM contact row."),
+        dg.AssetSpec(["normalized", "text_contacts"], deps=RAW_DEPS, description="Phones and e-mails mined from free-text fields."),
+    ],
+    group_name="normalize",
+    kinds={"python", "duckdb"},
+    pool=WAREHOUSE_POOL,
+)
+def contact_normalization(context: dg.AssetExecutionContext):
+    from data_quality.normalize.emails import normalize_emails
+    from data_quality.normalize.extract import extract_contacts
+    from data_quality.normalize.names import normalize_names
+    from data_quality.normalize.phones import normalize_phones
+
+    config = load_yaml("normalization.yaml")
+    settings = load_settings()
+    with connect(settings.warehouse_path) as con:
+        texts = con.execute(
+            " UNION ALL ".join(
+                f"""SELECT '{t}' AS source_table, _source_file, _line, "{c}" AS text
+                    FROM raw."{t}" WHERE "{c}" IS NOT NULL AND trim("{c}") <> ''"""
+                for t, c in TEXT_COLUMNS
+            )
+        ).df()
+        mined = extract_contacts(texts["text"].reset_index(drop=True)) if len(texts) else pd.DataFrame(
+            columns=["row", "kind", "raw", "position"]
+        )
+        text_contacts = (
+            mined.merge(texts[["source_table", "_source_file", "_line"]], left_on="row", right_index=True)
+            [["source_table", "_source_file", "_line", "kind", "raw", "position"]]
+        )
+
+        raw_phones = pd.concat([_distinct(con, PHONE_COLUMNS), text_contacts.loc[text_contacts["kind"] == "phone", "raw"]])
+        raw_emails = pd.concat([_distinct(con, EMAIL_COLUMNS), text_contacts.loc[text_contacts["kind"] == "email", "raw"]])
+        phones = normalize_phones(raw_phones.drop_duplicates(), default_region=config.get("default_region", "RU"), config=config)
+        emails = normalize_emails(raw_emails.drop_duplicates(), config=config)
+
+        contacts = con.execute(
+            'SELECT _source_file, _line, full_name, first_name, last_name, middle_name FROM raw.crm_contacts'
+        ).df()
+        names = normalize_names(
+            contacts["full_name"], contacts["first_name"], contacts["last_name"], contacts["middle_name"], config=config
+        )
+        names = pd.concat([contacts[["_source_file", "_line"]], names.rename(columns={"is_placeholder": "is_placeholder_name"})], axis=1)
+
+        counts = {
+            "phone_lookup": replace_table(con, "normalized", "phone_lookup", phones.rename(columns={"phone_kind": "phone_kind"})),
+            "email_lookup": replace_table(con, "normalized", "email_lookup", emails.rename(columns={"status": "email_status"})),
+            "contact_names": replace_table(con, "normalized", "contact_names", names),
+            "text_contacts": replace_table(con, "normalized", "text_contacts", text_contacts),
+        }
+        phone_kinds = phones["phone_kind"].value_counts().to_dict() if len(phones) else {}
+        email_status = emails["status"].value_counts().to_dict() if len(emails) else {}
+        placeholders = int(names["is_placeholder_name"].sum()) if len(names) else 0
+
+    context.log.info(f"normalised {counts}")
+    yield dg.MaterializeResult(
+        asset_key=["normalized", "phone_lookup"],
+        metadata={"dg/row_count": counts["phone_lookup"], "phone_kinds": dg.MetadataValue.json(phone_kinds)},
+    )
+    yield dg.MaterializeResult(
+        asset_key=["normalized", "email_lookup"],
+        metadata={"dg/row_count": counts["email_lookup"], "email_status": dg.MetadataValue.json(email_status)},
+    )
+    yield dg.MaterializeResult(
+        asset_key=["normalized", "contact_names"],
+        metadata={"dg/row_count": counts["contact_names"], "placeholder_names": placeholders},
+    )
+    yield dg.MaterializeResult(asset_key=["normalized", "text_contacts"], metadata={"dg/row_count": counts["text_contacts"]})

@@ -1,0 +1,42 @@
+"""One way to open the warehouse, used by every Python step.
+
+DuckDB refuses a second connection to the same file with a different configuration inside one
+process, and allows one writing process per file: every step opens it the same way, in the
+``duckdb_warehouse`` pool (limit 1), and closes it before dbt runs.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+
+@contextmanager
+def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, *schemas: str) -> None:
+    for schema in schemas:
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame) -> int:
+    """Atomically replace ``schema.table`` with a pandas/arrow frame; returns the row count."""
+    ensure_schema(con, schema)
+    con.register("_frame_to_write", frame)
+    try:
+        con.execute(f'CREATE OR REPLACE TABLE "{schema}"."{table}" AS SELECT * FROM _frame_to_write')
+    finally:
+        con.unregister("_frame_to_write")
+    return con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]

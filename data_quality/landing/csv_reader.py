@@ -1,0 +1,216 @@
+"""CSV into the staging table: a DuckDB fast path for clean files, a row-by-row fallback that
+finds and explains the bad records.
+
+Fast path: DuckDB ``read_csv`` (all VARCHAR, strict) on the file (CP1251/KOI8-R are first
+transcoded to a temporary UTF-8 copy). It is accepted only when the file has exactly one
+physical line per record (newline count = records + 1), which makes ``_line`` = record number + 1
+exact and gives a landed-record count that does not depend on the parser.
+
+Fallback: Python's ``csv`` module over the decoded text, with our own physical-line tracking;
+a multi-line record with the wrong field count (an unclosed quote swallowing the following
+lines) rejects its first line as ``broken_quotes`` and re-reads the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections import deque
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from data_quality.landing.stage import STAGE, ReadResult, Reject, append_stage, create_stage, q, sql_str
+from data_quality.landing.textio import TextInfo, UnreadableFile
+
+CHUNK_ROWS = 100_000
+_MAX_RAW = 1_000_000  # longest raw_text kept for one rejected record (chars)
+
+
+def _count_newlines(path: Path) -> tuple[int, bool]:
+    """(number of b'\\n', file ends with a newline)."""
+    n, last = 0, b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n, last == b"\n"
+
+
+def _transcode(path: Path, encoding: str, tmpdir: str) -> Path:
+    out = Path(tmpdir) / "utf8.csv"
+    with open(path, encoding=encoding, errors="strict", newline="") as src, \
+            open(out, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(1 << 22):
+            dst.write(chunk)
+    return out
+
+
+def _read_header(path: Path, info: TextInfo) -> list[str]:
+    with open(path, encoding=info.encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=info.delimiter, quotechar='"', doublequote=True)
+        for row in reader:
+            if row and any(c.strip() for c in row):
+                return [c.strip() for c in row]
+    return []
+
+
+def _try_fast(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, header: list[str]) -> ReadResult | None:
+    if "\r" in info.sample.replace("\r\n", ""):
+        return None  # old-Mac line ends: the newline count would be wrong
+    newlines, ends_nl = _count_newlines(path)
+    physical = newlines + (0 if ends_nl else 1)
+    ncols = len(header)
+    if ncols == 0:
+        return None
+    with tempfile.TemporaryDirectory(prefix="cp_landing_") as tmp:
+        src = path
+        if info.encoding not in ("utf-8", "utf-8-sig"):
+            try:
+                src = _transcode(path, info.encoding, tmp)
+            except (UnicodeDecodeError, LookupError):
+                return None
+        cols = "{" + ", ".join(f"{sql_str(f'c{i}')}: 'VARCHAR'" for i in range(ncols)) + "}"
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM read_csv({sql_str(str(src))}, "
+                f"delim={sql_str(info.delimiter)}, quote='\"', escape='\"', header=false, skip=1, "
+                f"auto_detect=false, columns={cols}, strict_mode=true, null_padding=false, "
+                f"ignore_errors=false, encoding='utf-8')")
+        except duckdb.Error:
+            con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            return None
+    records = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
+    if records + 1 != physical:
+        con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        return None
+    # insertion order is file order: rowid 0 is physical line 2
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT *, CAST(rowid + 2 AS INTEGER) AS _line "
+                f"FROM {STAGE}")
+    return ReadResult(header=header, landed=physical - 1, reader="csv:duckdb", encoding=info.encoding,
+                      delimiter=info.delimiter, join_sep=info.delimiter)
+
+
+class _LineTap:
+    """Feeds physical lines to csv.reader, remembering which ones the current record used;
+    lines can be pushed back to be read again."""
+
+    def __init__(self, fh):
+        self.fh = fh
+        self.lineno = 0
+        self.pending: deque[tuple[int, str]] = deque()
+        self.consumed: list[tuple[int, str]] = []
+
+    def __iter__(self) -> "_LineTap":
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            item = self.pending.popleft()
+        else:
+            line = self.fh.readline()
+            if not line:
+                raise StopIteration
+            self.lineno += 1
+            item = (self.lineno, line)
+        self.consumed.append(item)
+        return item[1]
+
+
+def _raw_of(items: list[tuple[int, str]]) -> str:
+    text = "".join(t for _, t in items)
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith(("\n", "\r")):
+        text = text[:-1]
+    return text[:_MAX_RAW]
+
+
+def read_csv_rows(fh, delimiter: str, ncols_expected: int | None = None
+                  ) -> Iterator[tuple[int, list[str] | None, str | None, str]]:
+    """Yield ``(line, fields, reject_reason, raw_text)`` per record (header included).
+
+    ``ncols_expected`` None: take it from the first non-blank record (the header).
+    raw_text is only built for rejected records (empty string otherwise).
+    """
+    tap = _LineTap(fh)
+    reader = csv.reader(tap, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+    expected = ncols_expected
+    while True:
+        tap.consumed = []
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            consumed = tap.consumed
+            if not consumed:
+                break
+            tap.pending.extendleft(reversed(consumed[1:]))
+            yield consumed[0][0], None, f"csv_error: {exc}", _raw_of(consumed[:1])
+            continue
+        consumed = tap.consumed
+        if not row or (len(row) == 1 and row[0] == "" and len(consumed) == 1):
+            continue  # blank line
+        start = consumed[0][0]
+        if expected is None:
+            expected = len(row)
+            yield start, row, None, ""
+            continue
+        if len(row) == expected:
+            yield start, row, None, ""
+        elif len(consumed) > 1 and '"' in consumed[0][1]:
+            tap.pending.extendleft(reversed(consumed[1:]))
+            yield start, None, "broken_quotes", _raw_of(consumed[:1])
+        else:
+            yield start, None, f"wrong_field_count: expected {expected}, got {len(row)}", _raw_of(consumed)
+
+
+def _slow(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo) -> ReadResult:
+    csv.field_size_limit(2**31 - 1)
+    with open(path, encoding=info.encoding, errors="strict", newline="") as fh:
+        records = read_csv_rows(fh, info.delimiter)
+        header: list[str] | None = None
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        rejects: list[Reject] = []
+        landed = 0
+        try:
+            for line, fields, reason, raw in records:
+                if header is None:
+                    if fields is None:
+                        rejects.append(Reject(line, f"unreadable_header: {reason}", raw))
+                        landed += 1
+                        continue
+                    header = [c.strip() for c in fields]
+                    if header and header[0].startswith("\ufeff"):
+                        header[0] = header[0][1:]
+                    create_stage(con, len(header))
+                    continue
+                landed += 1
+                if fields is None:
+                    rejects.append(Reject(line, reason or "unparseable", raw))
+                    continue
+                rows.append(fields)
+                lines.append(line)
+                if len(rows) >= CHUNK_ROWS:
+                    append_stage(con, len(header), rows, lines)
+                    rows, lines = [], []
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile("encoding_error", f"not valid {info.encoding}: {exc}") from exc
+        if header is None:
+            raise UnreadableFile("no_header", "no header line found")
+        append_stage(con, len(header), rows, lines)
+    return ReadResult(header=header, landed=landed, rejects=rejects, reader="csv:python",
+                      encoding=info.encoding, delimiter=info.delimiter, join_sep=info.delimiter)
+
+
+def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, allow_fast: bool = True) -> ReadResult:
+    """Stage ``path``; fast path when clean, row-by-row otherwise."""
+    header = _read_header(path, info)
+    if allow_fast and header and not any(not h for h in header[:1]):
+        res = _try_fast(con, path, info, header)
+        if res is not None:
+            return res
+    return _slow(con, path, info)

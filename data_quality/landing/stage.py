@@ -1,0 +1,162 @@
+"""From a per-file staging table to the raw table and ``raw.rejected_rows``.
+
+Every reader fills a temporary table ``_stage`` with one VARCHAR column per header cell
+(``c0`` .. ``cN``), the record's ``_line`` and optionally ``_raw`` (the original record text).
+This module classifies the staged records set-based in DuckDB (missing id column, empty id,
+duplicate id: first record wins) and moves them to their table, with lineage columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from data_quality.landing.spec import RAW_SCHEMA, HeaderMapping, SourceSpec
+
+STAGE = "_stage"
+
+
+@dataclass
+class Reject:
+    line: int | None
+    reason: str
+    raw_text: str | None
+
+
+@dataclass
+class ReadResult:
+    header: list[str]
+    landed: int  # records counted by the reader, independently of the DuckDB load
+    rejects: list[Reject] = field(default_factory=list)
+    reader: str = ""
+    encoding: str | None = None
+    delimiter: str | None = None
+    join_sep: str = "\t"
+    has_raw: bool = False
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadCounts:
+    raw_rows: int
+    rejected_rows: int
+    reasons: dict[str, int]
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def create_stage(con: duckdb.DuckDBPyConnection, ncols: int, with_raw: bool = False) -> None:
+    cols = [f"c{i} VARCHAR" for i in range(ncols)] + ["_line INTEGER"]
+    if with_raw:
+        cols.append("_raw VARCHAR")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} ({', '.join(cols)})")
+
+
+def append_stage(con: duckdb.DuckDBPyConnection, ncols: int, rows: list, lines: list[int],
+                 raws: list[str] | None = None) -> None:
+    """Append python rows (lists of str|None, already ``ncols`` long) to the stage."""
+    if not rows:
+        return
+    columns = list(zip(*rows)) if ncols else []
+    arrays = [pa.array(col, type=pa.string()) for col in columns]
+    names = [f"c{i}" for i in range(ncols)]
+    arrays.append(pa.array(lines, type=pa.int32()))
+    names.append("_line")
+    if raws is not None:
+        arrays.append(pa.array(raws, type=pa.string()))
+        names.append("_raw")
+    chunk = pa.Table.from_arrays(arrays, names=names)
+    sel = ", ".join([f"nullif(c{i}, '')" for i in range(ncols)] + ["_line"] + (["_raw"] if raws is not None else []))
+    con.register("_stage_chunk", chunk)
+    try:
+        con.execute(f"INSERT INTO {STAGE} SELECT {sel} FROM _stage_chunk")
+    finally:
+        con.unregister("_stage_chunk")
+
+
+def _coalesced(ncols: int) -> list[str]:
+    return [f"coalesce(c{i}, '')" for i in range(ncols)]
+
+
+def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: HeaderMapping,
+                   result: ReadResult, relfile: str, ingested_at: dt.datetime,
+                   company_domains: tuple[str, ...] = ()) -> LoadCounts:
+    """Move ``_stage`` into ``raw.<table>`` / ``raw.rejected_rows``; returns the counts."""
+    ncols = len(mapping.header)
+    idcol = mapping.canonical.get(spec.id_column)
+    joined = f"concat_ws({sql_str(result.join_sep)}, {', '.join(_coalesced(ncols))})" if ncols else "''"
+    raw_text = "coalesce(_raw, " + joined + ")" if result.has_raw else joined
+    row_hash = (f"md5(concat_ws(chr(31), {', '.join(_coalesced(ncols))}))" if not result.has_raw
+                else "md5(coalesce(_raw, ''))")
+    if idcol is None:
+        reason = "'missing_id_column'"
+    else:
+        idv = f"c{idcol}"
+        reason = (f"CASE WHEN {idv} IS NULL OR trim({idv}) = '' THEN 'empty_id' "
+                  f"WHEN row_number() OVER (PARTITION BY trim({idv}) ORDER BY _line) > 1 THEN 'duplicate_id' END")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _classified AS SELECT *, {reason} AS _reason FROM {STAGE}")
+
+    select = []
+    for col in spec.columns:
+        if col in mapping.canonical:
+            select.append(f"c{mapping.canonical[col]}")
+        else:
+            select.append("NULL")
+    if spec.table == "mail_messages" and company_domains:
+        i = spec.columns.index("direction")
+        frm = select[spec.columns.index("from_address")]
+        dom = ", ".join(sql_str(d) for d in company_domains)
+        if frm != "NULL":
+            domain = f"lower(trim(split_part(regexp_extract({frm}, '[^<\\s,;]+@[^>\\s,;]+'), '@', 2)))"
+            select[i] = (f"coalesce({select[i]}, CASE WHEN {frm} IS NULL THEN NULL "
+                         f"WHEN {domain} IN ({dom}) THEN 'outbound' ELSE 'inbound' END)")
+    if mapping.extra:
+        pairs = ", ".join(f"{sql_str(name)}, c{idx}" for name, idx in mapping.extra.items())
+        select.append(f"CAST(json_object({pairs}) AS VARCHAR)")
+    else:
+        select.append("NULL")
+    select += [sql_str(relfile), "_line", f"CAST({sql_str(ingested_at.isoformat(sep=' '))} AS TIMESTAMP)",
+               row_hash]
+    target = f"{RAW_SCHEMA}.{q(spec.table)}"
+    con.execute(f"INSERT INTO {target} SELECT {', '.join(select)} FROM _classified "
+                f"WHERE _reason IS NULL ORDER BY _line")
+    ts = f"CAST({sql_str(ingested_at.isoformat(sep=' '))} AS TIMESTAMP)"
+    con.execute(f"INSERT INTO {RAW_SCHEMA}.rejected_rows SELECT {sql_str(spec.table)}, {sql_str(relfile)}, "
+                f"_line, _reason, {raw_text}, {ts} FROM _classified WHERE _reason IS NOT NULL ORDER BY _line")
+    if result.rejects:
+        frame = pa.table({
+            "source": pa.array([spec.table] * len(result.rejects), pa.string()),
+            "file": pa.array([relfile] * len(result.rejects), pa.string()),
+            "line": pa.array([r.line for r in result.rejects], pa.int32()),
+            "reason": pa.array([r.reason for r in result.rejects], pa.string()),
+            "raw_text": pa.array([r.raw_text for r in result.rejects], pa.string()),
+        })
+        con.register("_rejects_chunk", frame)
+        try:
+            con.execute(f"INSERT INTO {RAW_SCHEMA}.rejected_rows SELECT source, file, line, reason, raw_text, {ts} "
+                        "FROM _rejects_chunk")
+        finally:
+            con.unregister("_rejects_chunk")
+    counts = con.execute(
+        "SELECT coalesce(_reason, ''), count(*) FROM _classified GROUP BY ALL").fetchall()
+    reasons: dict[str, int] = {}
+    raw_rows = 0
+    for r, n in counts:
+        if r == "":
+            raw_rows = n
+        else:
+            reasons[r] = reasons.get(r, 0) + n
+    for rej in result.rejects:
+        reasons[rej.reason.split(":")[0]] = reasons.get(rej.reason.split(":")[0], 0) + 1
+    con.execute(f"DROP TABLE IF EXISTS _classified")
+    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    return LoadCounts(raw_rows=raw_rows, rejected_rows=sum(reasons.values()), reasons=reasons)

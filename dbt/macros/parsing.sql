@@ -1,0 +1,35 @@
+{#- Typing helpers for text that arrives from real exports. -#}
+
+{% macro as_of_date() -%}
+    cast('{{ var("as_of") }}' as date)
+{%- endmacro %}
+
+{#- A timestamp from the many forms seen in exports: ISO with or without time/zone, 01.03.2024,
+    01.03.2024 14:22, 20240301, 01/03/2024 (day first, the Russian convention), Excel serials. -#}
+{% macro parse_timestamp(col) -%}
+    coalesce(
+        try_cast(nullif(trim({{ col }}), '') as timestamp),
+        try_strptime(trim({{ col }}), [
+            '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M', '%d.%m.%Y', '%d.%m.%y',
+            '%Y%m%d', '%Y%m%d%H%M%S', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y',
+            '%Y/%m/%d', '%Y.%m.%d', '%d-%m-%Y', '%Y-%m-%d %H:%M'
+        ]),
+        case when regexp_full_match(trim({{ col }}), '[1-9][0-9]{4}(\.[0-9]+)?')
+              and try_cast(trim({{ col }}) as double) between 20000 and 80000
+             then timestamp '1899-12-30' + to_microseconds(cast(round(try_cast(trim({{ col }}) as double) * 86400000000) as bigint))
+        end
+    )
+{%- endmacro %}
+
+{% macro parse_date(col) -%}
+    cast({{ parse_timestamp(col) }} as date)
+{%- endmacro %}
+
+{#- A number with a decimal comma, spaces or non-breaking spaces as thousand separators. -#}
+{% macro parse_number(col) -%}
+    try_cast(replace(regexp_replace(trim({{ col }}), '[\s\x{00a0}]', '', 'g'), ',', '.') as double)
+{%- endmacro %}
+
+{% macro clean_text(col) -%}
+    nullif(trim({{ col }}), '')
+{%- endmacro %}
