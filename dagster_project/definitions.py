@@ -10,6 +10,8 @@ import dagster as dg
 
 from dagster_project.defs import ingest
 from dagster_project.defs.dbt.assets import dbt_mart_models, dbt_resource, dbt_serving_models, dbt_staging_models
+from dagster_project.defs.identity.assets import every_record_has_one_customer, identity_resolution
+from dagster_project.defs.ml.assets import churn_and_toxicity, customer_health, customer_segments, message_signals
 from dagster_project.defs.normalize.assets import contact_normalization
 from dagster_project.defs.schedules import daily_refresh_job, daily_refresh_schedule
 from dagster_project.defs.serving.assets import published_database
@@ -19,11 +21,16 @@ defs = dg.Definitions(
         *ingest.assets,
         contact_normalization,
         dbt_staging_models,
+        identity_resolution,
         dbt_mart_models,
+        message_signals,
+        customer_health,
+        customer_segments,
+        churn_and_toxicity,
         dbt_serving_models,
         published_database,
     ],
-    asset_checks=[*ingest.asset_checks],
+    asset_checks=[*ingest.asset_checks, every_record_has_one_customer],
     jobs=[daily_refresh_job, *ingest.jobs],
     schedules=[daily_refresh_schedule],
     sensors=[*ingest.sensors],

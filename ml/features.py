@@ -35,6 +35,8 @@ TIME_COLUMNS: dict[str, list[str]] = {
     "messages": ["sent_at"],
     "customers": ["first_seen_at"],
 }
+# columns whose value is only known at the secondary time (e.g. a ticket's handling time at closing)
+LATE_COLUMNS: dict[str, list[str]] = {"tickets": ["handling_minutes", "reopen_count"]}
 EVENT_TYPES = ["email_open", "email_click", "site_visit", "product_view", "cart_abandon", "unsubscribe"]
 
 FEATURE_LABELS: dict[str, tuple[str, str]] = {
@@ -111,7 +113,9 @@ def _cfg(config: Mapping | None) -> dict:
 # ----------------------------------------------------------------------------------- helpers
 def _to_ns(values) -> np.ndarray:
     """datetime-like column -> int64 ns (NaT -> min int)."""
-    s = pd.to_datetime(pd.Series(values), errors="coerce", utc=False)
+    s = pd.Series(values)
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        s = pd.to_datetime(s, errors="coerce", format="mixed")
     if getattr(s.dt, "tz", None) is not None:
         s = s.dt.tz_convert(None)
     return s.to_numpy(dtype="datetime64[ns]").astype(np.int64)
@@ -146,6 +150,13 @@ def _before(df: pd.DataFrame, time_col: str, cut: int) -> tuple[pd.DataFrame, np
     t = _to_ns(df[time_col])
     m = (t != NAT) & (t < cut)
     return df.loc[m], t[m]
+
+
+def _ids(df: pd.DataFrame) -> np.ndarray:
+    c = df["customer_id"]
+    if pd.api.types.is_object_dtype(c.dtype) and (len(c) == 0 or isinstance(c.iloc[0], str)):
+        return c.to_numpy(dtype=object)
+    return c.astype(str).to_numpy(dtype=object)
 
 
 def _bincount(codes: np.ndarray, n: int, weights=None) -> np.ndarray:
@@ -208,14 +219,17 @@ def build_features(data: Mapping[str, pd.DataFrame], cutoff, config: Mapping | N
     messages, m_t = _before(_table(data, "messages", ["sent_at"]), "sent_at", cut)
     customers, cu_t = _before(_table(data, "customers", ["first_seen_at"]), "first_seen_at", cut)
 
-    # universe: everybody with any pre-cutoff row
-    ids = pd.Index(pd.unique(np.concatenate([
-        df["customer_id"].astype(str).to_numpy() for df in (customers, orders, tickets, events, calls, messages)
-    ]))).sort_values()
+    # universe: everybody with any pre-cutoff row; one sorted factorize over all tables' ids
+    tables = (customers, orders, tickets, events, calls, messages)
+    id_arrays = [_ids(df) for df in tables]
+    all_codes, uniq = pd.factorize(np.concatenate(id_arrays) if id_arrays else np.array([], object), sort=True)
+    ids = pd.Index(uniq)
     n = len(ids)
+    bounds = np.cumsum([0] + [len(a) for a in id_arrays])
+    code_of = {id(df): all_codes[bounds[i]:bounds[i + 1]] for i, df in enumerate(tables)}
 
     def codes(df):
-        return ids.get_indexer(df["customer_id"].astype(str).to_numpy()) if len(df) else np.zeros(0, dtype=np.int64)
+        return code_of[id(df)]
 
     out: dict[str, np.ndarray] = {}
 
@@ -464,11 +478,22 @@ def _perturb_after(data: Mapping[str, pd.DataFrame], cutoff, seed: int) -> dict[
         if not tcols or len(df) == 0:
             out[name] = df
             continue
-        after = np.zeros(len(df), bool)
-        for c in tcols:
-            t = _to_ns(df[c])
-            after |= (t != NAT) & (t >= cut)
         main = tcols[0]
+        t_main = _to_ns(df[main])
+        after = (t_main != NAT) & (t_main >= cut)
+        late = np.zeros(len(df), bool)
+        for c in tcols[1:]:
+            t = _to_ns(df[c])
+            late |= (t != NAT) & (t >= cut)
+        late &= ~after
+        df = df.copy()
+        if late.any():
+            # created before, finished after the cutoff: only the late columns may change
+            for c in LATE_COLUMNS.get(name, []):
+                if c in df.columns:
+                    df.loc[late, c] = pd.to_numeric(df.loc[late, c], errors="coerce").fillna(0) * 3 + 7
+            for c in tcols[1:]:
+                df.loc[late, c] = pd.to_datetime(df.loc[late, c]) + pd.Timedelta(days=3)
         keep = df.loc[~after]
         post = df.loc[after].copy()
         # modify every non-key column of post-cutoff rows

@@ -14,10 +14,10 @@ from tests.conftest import failure_messages, run_pipeline
 AS_OF = "2024-06-30"
 
 CONTACTS = """contact_id,full_name,phone,email,birth_date,city,created_at,manager,comment
-A1,Иванов Иван Петрович,8 (912) 345-67-89,ivan.ivanov@mail.ru,12.04.1985,Москва,2023-01-10,Смирнова,
+A1,Иванов Иван Петрович,8 (912) 407-15-33,ivan.ivanov@mail.ru,12.04.1985,Москва,2023-01-10,Смирнова,
 B1,Петрова Мария,+7 903 111 22 33,,1990-02-01,Казань,10.02.2023,Смирнова,
 C1,ООО Ромашка,,c.buyer@yandex.ru,,Пермь,20230301,Орлов,звонить на 8 915 000-11-22
-A2,Ваня Иванов,89123456789,,,,2023-05-05,Орлов,дубль
+A2,Ваня Иванов,89124071533,,,,2023-05-05,Орлов,дубль
 """
 
 # A: three completed orders in the window + one after the as-of date (must be ignored).

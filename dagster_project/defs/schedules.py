@@ -1,6 +1,5 @@
 """The daily run of the whole graph, as of the scheduled day."""
 
-from __future__ import annotations
 
 import datetime
 

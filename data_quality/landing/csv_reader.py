@@ -16,26 +16,27 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
-from data_quality.landing.stage import STAGE, ReadResult, Reject, append_stage, create_stage, q, sql_str
+from data_quality.landing.stage import STAGE, ReadResult, Reject, append_stage, create_stage, sql_str
 from data_quality.landing.textio import TextInfo, UnreadableFile
 
 CHUNK_ROWS = 100_000
 _MAX_RAW = 1_000_000  # longest raw_text kept for one rejected record (chars)
 
 
-def _count_newlines(path: Path) -> tuple[int, bool]:
-    """(number of b'\\n', file ends with a newline)."""
-    n, last = 0, b""
+def _count_newlines(path: Path) -> tuple[int, bool, bool]:
+    """(number of b'\\n', file ends with a newline, file contains NUL bytes)."""
+    n, last, nul = 0, b"", False
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 22):
             n += chunk.count(b"\n")
+            nul = nul or b"\x00" in chunk
             last = chunk[-1:]
-    return n, last == b"\n"
+    return n, last == b"\n", nul
 
 
 def _transcode(path: Path, encoding: str, tmpdir: str) -> Path:
@@ -59,7 +60,9 @@ def _read_header(path: Path, info: TextInfo) -> list[str]:
 def _try_fast(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, header: list[str]) -> ReadResult | None:
     if "\r" in info.sample.replace("\r\n", ""):
         return None  # old-Mac line ends: the newline count would be wrong
-    newlines, ends_nl = _count_newlines(path)
+    newlines, ends_nl, has_nul = _count_newlines(path)
+    if has_nul:
+        return None  # rows with NUL bytes are rejected by the row-by-row reader
     physical = newlines + (0 if ends_nl else 1)
     ncols = len(header)
     if ncols == 0:
@@ -86,10 +89,8 @@ def _try_fast(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, header
         con.execute(f"DROP TABLE IF EXISTS {STAGE}")
         return None
     # insertion order is file order: rowid 0 is physical line 2
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT *, CAST(rowid + 2 AS INTEGER) AS _line "
-                f"FROM {STAGE}")
     return ReadResult(header=header, landed=physical - 1, reader="csv:duckdb", encoding=info.encoding,
-                      delimiter=info.delimiter, join_sep=info.delimiter)
+                      delimiter=info.delimiter, join_sep=info.delimiter, line_expr="CAST(rowid + 2 AS INTEGER)")
 
 
 class _LineTap:
@@ -102,7 +103,7 @@ class _LineTap:
         self.pending: deque[tuple[int, str]] = deque()
         self.consumed: list[tuple[int, str]] = []
 
-    def __iter__(self) -> "_LineTap":
+    def __iter__(self) -> _LineTap:
         return self
 
     def __next__(self) -> str:
@@ -158,9 +159,18 @@ def read_csv_rows(fh, delimiter: str, ncols_expected: int | None = None
             expected = len(row)
             yield start, row, None, ""
             continue
-        if len(row) == expected:
+        if any("\x00" in t for _, t in consumed):
+            tap.pending.extendleft(reversed(consumed[1:]))
+            yield start, None, "nul_bytes", _raw_of(consumed[:1]).replace("\x00", "\\x00")
+        elif sum(t.count('"') for _, t in consumed) % 2 == 1:
+            # a quote opened and never closed (the record ran to the end of the file)
+            tap.pending.extendleft(reversed(consumed[1:]))
+            yield start, None, "broken_quotes", _raw_of(consumed[:1])
+        elif len(row) == expected:
             yield start, row, None, ""
-        elif len(consumed) > 1 and '"' in consumed[0][1]:
+        elif consumed[0][1].count('"') % 2 == 1:
+            # an unbalanced quote opened a field that swallowed the following lines: reject the
+            # first line and read the others again on their own
             tap.pending.extendleft(reversed(consumed[1:]))
             yield start, None, "broken_quotes", _raw_of(consumed[:1])
         else:

@@ -12,9 +12,10 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -164,6 +165,11 @@ class LandingConfig:
     company_domains: tuple[str, ...]
     options: dict[str, Any]
     mapping_files: tuple[str, ...] = ()
+    mail: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprint_extra(self) -> Any:
+        """Config beyond a source's synonyms that changes what lands (part of the config hash)."""
+        return [list(self.company_domains), sorted(self.mail.items(), key=str)]
 
     def for_path(self, relpath: str) -> SourceSpec | None:
         for spec in self.sources:
@@ -262,4 +268,5 @@ def load_landing_config(doc: dict[str, Any] | None = None,
     domains = tuple(d.strip().lower().lstrip("@") for d in _as_list(
         mail.get("company_domains", doc.get("company_domains"))) if d.strip())
     return LandingConfig(sources=tuple(specs), company_domains=domains,
-                         options=dict(doc.get("reading") or {}), mapping_files=tuple(files))
+                         options=dict(doc.get("reading") or {}), mapping_files=tuple(files),
+                         mail=dict(mail))

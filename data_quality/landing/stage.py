@@ -37,6 +37,7 @@ class ReadResult:
     join_sep: str = "\t"
     has_raw: bool = False
     messages: list[str] = field(default_factory=list)
+    line_expr: str = "_line"  # how to get the record's line from the stage (fast CSV path: rowid)
 
 
 @dataclass
@@ -83,6 +84,13 @@ def append_stage(con: duckdb.DuckDBPyConnection, ncols: int, rows: list, lines: 
         con.unregister("_stage_chunk")
 
 
+def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP VIEW IF EXISTS _classified")
+    con.execute("DROP TABLE IF EXISTS _dups")
+    con.execute("DROP TABLE IF EXISTS _dupkeys")
+    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+
+
 def _coalesced(ncols: int) -> list[str]:
     return [f"coalesce(c{i}, '')" for i in range(ncols)]
 
@@ -97,13 +105,22 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
     raw_text = "coalesce(_raw, " + joined + ")" if result.has_raw else joined
     row_hash = (f"md5(concat_ws(chr(31), {', '.join(_coalesced(ncols))}))" if not result.has_raw
                 else "md5(coalesce(_raw, ''))")
+    line = result.line_expr
     if idcol is None:
-        reason = "'missing_id_column'"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _classified AS SELECT *, {line} AS _ln, "
+                    f"'missing_id_column' AS _reason FROM {STAGE}")
     else:
         idv = f"c{idcol}"
-        reason = (f"CASE WHEN {idv} IS NULL OR trim({idv}) = '' THEN 'empty_id' "
-                  f"WHEN row_number() OVER (PARTITION BY trim({idv}) ORDER BY _line) > 1 THEN 'duplicate_id' END")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _classified AS SELECT *, {reason} AS _reason FROM {STAGE}")
+        # set-based and cheap when the file is clean: a hash aggregate finds the duplicated keys,
+        # the window runs only over their rows
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT trim({idv}) AS k FROM {STAGE} "
+                    f"WHERE nullif(trim({idv}), '') IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT _ln FROM ("
+                    f"SELECT {line} AS _ln, row_number() OVER (PARTITION BY trim({idv}) ORDER BY {line}) AS rn "
+                    f"FROM {STAGE} WHERE trim({idv}) IN (SELECT k FROM _dupkeys)) WHERE rn > 1")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _classified AS SELECT *, {line} AS _ln, "
+                    f"CASE WHEN nullif(trim({idv}), '') IS NULL THEN 'empty_id' "
+                    f"WHEN {line} IN (SELECT _ln FROM _dups) THEN 'duplicate_id' END AS _reason FROM {STAGE}")
 
     select = []
     for col in spec.columns:
@@ -124,14 +141,14 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
         select.append(f"CAST(json_object({pairs}) AS VARCHAR)")
     else:
         select.append("NULL")
-    select += [sql_str(relfile), "_line", f"CAST({sql_str(ingested_at.isoformat(sep=' '))} AS TIMESTAMP)",
+    select += [sql_str(relfile), "_ln", f"CAST({sql_str(ingested_at.isoformat(sep=' '))} AS TIMESTAMP)",
                row_hash]
     target = f"{RAW_SCHEMA}.{q(spec.table)}"
     con.execute(f"INSERT INTO {target} SELECT {', '.join(select)} FROM _classified "
-                f"WHERE _reason IS NULL ORDER BY _line")
+                f"WHERE _reason IS NULL")
     ts = f"CAST({sql_str(ingested_at.isoformat(sep=' '))} AS TIMESTAMP)"
     con.execute(f"INSERT INTO {RAW_SCHEMA}.rejected_rows SELECT {sql_str(spec.table)}, {sql_str(relfile)}, "
-                f"_line, _reason, {raw_text}, {ts} FROM _classified WHERE _reason IS NOT NULL ORDER BY _line")
+                f"_ln, _reason, {raw_text}, {ts} FROM _classified WHERE _reason IS NOT NULL ORDER BY _ln")
     if result.rejects:
         frame = pa.table({
             "source": pa.array([spec.table] * len(result.rejects), pa.string()),
@@ -146,8 +163,13 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
                         "FROM _rejects_chunk")
         finally:
             con.unregister("_rejects_chunk")
-    counts = con.execute(
-        "SELECT coalesce(_reason, ''), count(*) FROM _classified GROUP BY ALL").fetchall()
+    if idcol is None:
+        counts = con.execute(f"SELECT 'missing_id_column', count(*) FROM {STAGE}").fetchall()
+    else:
+        n = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
+        counts = con.execute("SELECT _reason, count(*) FROM _classified WHERE _reason IS NOT NULL "
+                             "GROUP BY ALL").fetchall()
+        counts.append(("", n - sum(c for _, c in counts)))
     reasons: dict[str, int] = {}
     raw_rows = 0
     for r, n in counts:
@@ -157,6 +179,5 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
             reasons[r] = reasons.get(r, 0) + n
     for rej in result.rejects:
         reasons[rej.reason.split(":")[0]] = reasons.get(rej.reason.split(":")[0], 0) + 1
-    con.execute(f"DROP TABLE IF EXISTS _classified")
-    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    drop_stage(con)
     return LoadCounts(raw_rows=raw_rows, rejected_rows=sum(reasons.values()), reasons=reasons)

@@ -75,7 +75,7 @@ def detect_encoding(path: Path, sample_bytes: int = 262144,
             guess = from_bytes(head).best()
             if guess is not None and guess.encoding:
                 return guess.encoding
-        except Exception:  # pragma: no cover - charset_normalizer is optional help
+        except Exception:  # noqa: BLE001, S110 - only a hint
             pass
     return best or "cp1251"
 

@@ -61,7 +61,12 @@ def _osa_distance_le1(a: str, b: str) -> bool:
         diff = [i for i in range(la) if a[i] != b[i]]
         if len(diff) == 1:
             return True
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
     if la > lb:
         a, b = b, a
     i = 0
@@ -79,7 +84,9 @@ class _Rules:
             self.typos[str(dom).lower()] = (str(spec["to"]).lower(), str(spec.get("action", "fix")))
         self.popular = [str(d).lower() for d in cfg.get("popular_domains") or []]
         self.popular_set = set(self.popular)
-        self.aliases = {str(k).lower(): str(v).lower() for k, v in (cfg.get("key_domain_aliases") or {}).items()}
+        self.aliases = {
+            str(k).lower(): str(v).lower() for k, v in (cfg.get("key_domain_aliases") or {}).items()
+        }
         self.key_rules = {str(k).lower(): dict(v or {}) for k, v in (cfg.get("key_rules") or {}).items()}
         self.junk_addresses = {str(x).lower() for x in cfg.get("junk_addresses") or []}
         self.junk_locals = {str(x).lower() for x in cfg.get("junk_local_parts") or []}
@@ -151,8 +158,7 @@ def _clean(raw: str) -> tuple[str, list[str]]:
     if m:
         text = m.group(1)
     text = text.strip().lower()
-    if text.startswith("mailto:"):
-        text = text[7:]
+    text = text.removeprefix("mailto:")
     parts = [p for p in _MULTI.split(text) if p.strip()]
     if len(parts) > 1 and sum("@" in p for p in parts) > 1:
         text = next(p for p in parts if "@" in p)
@@ -215,7 +221,9 @@ def _classify(raw: str, rules: _Rules) -> tuple:
     return (raw, address, key, True, True, "valid", None, note)
 
 
-def normalize_emails(values: pd.Series | Iterable[str | None], config: dict[str, Any] | None = None) -> pd.DataFrame:
+def normalize_emails(
+    values: pd.Series | Iterable[str | None], config: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """Normalise e-mail addresses; one output row per DISTINCT non-null input (join on ``raw``).
 
     ``config`` is the whole ``normalization.yaml`` dict or its ``emails`` section; missing keys

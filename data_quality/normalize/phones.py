@@ -54,8 +54,13 @@ class _Rules:
         self.runs = tuple(str(d) * self.max_run for d in range(10))
         n = self.seq_len
         m = self.sub_len
-        self.sub_seqs = {_ASC[i : i + m] for i in range(len(_ASC) - m + 1)} | {_DESC[i : i + m] for i in range(len(_DESC) - m + 1)}
-        self.seqs = tuple({_ASC[i : i + n] for i in range(len(_ASC) - n + 1)} | {_DESC[i : i + n] for i in range(len(_DESC) - n + 1)})
+        self.sub_seqs = {_ASC[i : i + m] for i in range(len(_ASC) - m + 1)} | {
+            _DESC[i : i + m] for i in range(len(_DESC) - m + 1)
+        }
+        self.seqs = tuple(
+            {_ASC[i : i + n] for i in range(len(_ASC) - n + 1)}
+            | {_DESC[i : i + n] for i in range(len(_DESC) - n + 1)}
+        )
 
     def junk_reason(self, national: str) -> str | None:
         """Junk rules on the national significant number (digits without country code)."""
@@ -140,7 +145,9 @@ class _SlowPath:
         return _result(e164 if kind != "invalid" else None, kind, reason)
 
 
-def _classify(raw: str, rules: _Rules, slow: list[_SlowPath | None]) -> tuple[str | None, str, bool, str | None]:
+def _classify(
+    raw: str, rules: _Rules, slow: list[_SlowPath | None]
+) -> tuple[str | None, str, bool, str | None]:
     text = _EXCEL_FLOAT.sub(r"\1", raw.strip())
     note: str | None = None
     if rules.multi_re is not None and rules.multi_re.search(text):
@@ -224,7 +231,9 @@ def normalize_phones(
     return out
 
 
-def phone_e164(values: pd.Series, default_region: str = "RU", config: dict[str, Any] | None = None) -> pd.Series:
+def phone_e164(
+    values: pd.Series, default_region: str = "RU", config: dict[str, Any] | None = None
+) -> pd.Series:
     """Row-aligned convenience: E.164 of each usable value (None otherwise), same index."""
     table = normalize_phones(values, default_region, config)
     lookup = dict(zip(table["raw"], table["e164"].where(table["is_valid"], None)))

@@ -72,7 +72,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, records_table: str, cfg: dic
         CREATE OR REPLACE TEMP TABLE _idr_in AS SELECT {', '.join(cols)} FROM {records_table}
     """)
     dup = con.execute("""SELECT count(*) FROM (SELECT source, source_record_id FROM _idr_in
-                         GROUP BY ALL HAVING count(*) > 1)""").fetchone()[0]
+                         GROUP BY ALL HAVING count(*) > 1)""").fetchall()[0][0]
     if dup:
         raise ValueError(f"{dup} (source, source_record_id) pairs occur more than once in {records_table}")
     con.execute("""
@@ -92,7 +92,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, records_table: str, cfg: dic
         FROM _idr_in
     """)
     con.execute("DROP TABLE _idr_in")
-    return con.execute("SELECT count(*) FROM _idr_rec").fetchone()[0]
+    return con.execute("SELECT count(*) FROM _idr_rec").fetchall()[0][0]
 
 
 def build_keys(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
@@ -115,7 +115,7 @@ def build_keys(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
                 terms.append(f"(ktype = '{ktype}' AND {col} > {int(c[name])})")
         return " OR ".join(terms) if terms else "false"
 
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE _idr_keystats AS
         SELECT k.ktype, k.kval, count(*) AS n_records,
                count(DISTINCT r.name_key) FILTER (WHERE r.has_name) AS n_names,
@@ -202,7 +202,7 @@ def deterministic_clusters(con: duckdb.DuckDBPyConnection, n: int, cfg: dict[str
         SELECT a.vid AS a, b.vid AS b, {_compat_sql(cfg)} AS ok
         FROM _idr_vi a JOIN _idr_vi b ON a.ktype = b.ktype AND a.kval = b.kval AND a.vid < b.vid
     """).fetchnumpy()
-    n_var = con.execute("SELECT count(*) FROM _idr_vi").fetchone()[0]
+    n_var = con.execute("SELECT count(*) FROM _idr_vi").fetchall()[0][0]
     ok = np.asarray(pairs["ok"], dtype=bool) if len(pairs["a"]) else np.zeros(0, dtype=bool)
     vlab = components(n_var, np.asarray(pairs["a"])[ok], np.asarray(pairs["b"])[ok])
     put_labels(con, "_idr_vclass", vlab)
@@ -249,7 +249,7 @@ def deterministic_clusters(con: duckdb.DuckDBPyConnection, n: int, cfg: dict[str
         SELECT label AS a, arg_min(owner, (prio, -cnt, owner)) AS b FROM cand GROUP BY label""")
     det = components(n, np.concatenate([a1, a2, a3, a4, a5]), np.concatenate([b1, b2, b3, b4, b5]))
     put_labels(con, "_idr_det", det)
-    hubs = con.execute("SELECT count(*) FILTER (WHERE is_hub), count(*) FROM _idr_keystats").fetchone()
+    hubs = con.execute("SELECT count(*) FILTER (WHERE is_hub), count(*) FROM _idr_keystats").fetchall()[0]
     return {"hub_keys": int(hubs[0]), "distinct_keys": int(hubs[1]),
-            "guarded_multi_name_keys": int(con.execute("SELECT count(*) FROM _idr_kvar WHERE nv > 1").fetchone()[0]),
-            "deterministic_clusters": int(len(np.unique(det)))}
+            "guarded_multi_name_keys": int(con.execute("SELECT count(*) FROM _idr_kvar WHERE nv > 1").fetchall()[0][0]),
+            "deterministic_clusters": len(np.unique(det))}

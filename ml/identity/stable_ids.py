@@ -104,14 +104,14 @@ def assign_ids(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], previous_ide
                count(*) FILTER (WHERE p.customer_id IS NULL)
         FROM _idr_final f JOIN _idr_rec r USING (rid) JOIN _idr_ids i USING (label)
         LEFT JOIN _idr_prev p ON p.source = r.source AND p.source_record_id = r.source_record_id
-    """).fetchone()
+    """).fetchall()[0]
     prev_ids = set(prev["customer_id"])
     return {
-        "customers_kept_id": int(len(survivors)),
+        "customers_kept_id": len(survivors),
         "customers_new": int(((clusters["n_prev"] == 0)).sum()),
         "customers_split_off": int(((clusters["n_prev"] > 0) & clusters["label"].isin(new["label"])).sum()),
-        "ids_merged": int(len(merged)),
-        "ids_retired": int(len(prev_ids - current - set(target))),
+        "ids_merged": len(merged),
+        "ids_retired": len(prev_ids - current - set(target)),
         "records_id_changed": int(changed[0]),
         "records_new": int(changed[1]),
         "id_counter": int(counter + len(new_ids)),

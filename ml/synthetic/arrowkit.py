@@ -1,8 +1,8 @@
 """Small vectorised helpers over pyarrow string arrays (fast C++ kernels, no Python row loops)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -79,9 +79,11 @@ def fmt_times(secs: np.ndarray, fmt_names: Sequence[str], kind: np.ndarray | Non
     ts = pa.array(np.asarray(secs, dtype=np.int64), pa.timestamp("s"))
     if kind is None:
         return pc.strftime(ts, format=DATE_FORMATS[fmt_names[0]])
-    return by_kind(kind, [
-        (lambda f: (lambda rows: pc.strftime(ts.take(pa.array(rows)), format=f)))(DATE_FORMATS[n])
-        for n in fmt_names])
+
+    def builder(fmt: str) -> Callable[[np.ndarray], pa.Array]:
+        return lambda rows: pc.strftime(ts.take(pa.array(rows)), format=fmt)
+
+    return by_kind(kind, [builder(DATE_FORMATS[n]) for n in fmt_names])
 
 
 def days_to_secs(days: np.ndarray) -> np.ndarray:

@@ -95,6 +95,8 @@ def patronymics(name: str) -> tuple[str, str]:
         return P.PATRONYMIC_EXCEPTIONS[name]
     if name.endswith("ий"):
         return name[:-2] + "ьевич", name[:-2] + "ьевна"
+    if name.endswith("ь"):
+        return name[:-1] + "евич", name[:-1] + "евна"
     if name.endswith(("ей", "ай")):
         return name[:-1] + "евич", name[:-1] + "евна"
     if name.endswith("а"):

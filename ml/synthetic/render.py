@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import params as P
-from .arrowkit import bank, by_kind, cat, choice_idx, num_str, take, where
+from .arrowkit import cat, choice_idx, num_str, take, where
 from .names import CANON, DIM1, DIM2, LOWER, TRANSLIT, TYPO, UPPER, YO_FOLD, Banks
 from .persons import Persons
 

@@ -4,10 +4,11 @@ staging/intermediate run after ingestion and normalisation; marts after identity
 serving (customer_360) after the ML scores. Every step passes the run's as-of date as a dbt var.
 """
 
-from __future__ import annotations
 
 import json
 import os
+import sys
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -24,7 +25,7 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     as_of = resolve_as_of(context.run.tags)
     os.environ["CLIENTPULSE_WAREHOUSE"] = str(load_settings().warehouse_path)
     context.log.info(f"dbt build as of {as_of}")
-    yield from dbt.cli(["build", "--vars", json.dumps({"as_of": as_of.isoformat()})], context=context).stream()
+    yield from dbt.cli(["build", "--indirect-selection", "buildable", "--vars", json.dumps({"as_of": as_of.isoformat()})], context=context).stream()
 
 
 @dbt_assets(
@@ -63,4 +64,5 @@ def dbt_serving_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from _run_dbt(context, dbt)
 
 
-dbt_resource = DbtCliResource(project_dir=dbt_project)
+# The dbt next to this interpreter: `make`, the CLI and the UI need no activated venv.
+dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt")))

@@ -4,7 +4,6 @@ Pure logic lives in `ml.identity`; this asset reads the previous crosswalk and t
 decisions, calls it, and reports the counts (and accuracy when the generator's truth is present).
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 
@@ -33,17 +32,15 @@ def _read_decisions(path: Path) -> pd.DataFrame | None:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["core", "customer_identity"],
+        dg.AssetSpec(kinds={"python", "duckdb", "splink"}, key=["core", "customer_identity"],
             deps=[dg.AssetKey(["staging", "int_identity_records"])],
             description="Every accepted source record → exactly one customer_id, with match_rule and match_score.",
         ),
-        dg.AssetSpec(["core", "customers"], description="One golden record per customer, with the provenance of each value."),
-        dg.AssetSpec(["core", "customer_aliases"], description="Retired customer ids → the surviving id (merges across runs)."),
-        dg.AssetSpec(["core", "identity_review_pairs"], description="Uncertain probabilistic pairs for a human to confirm or reject."),
+        dg.AssetSpec(kinds={"python", "duckdb", "splink"}, key=["core", "customers"], description="One golden record per customer, with the provenance of each value."),
+        dg.AssetSpec(kinds={"python", "duckdb", "splink"}, key=["core", "customer_aliases"], description="Retired customer ids → the surviving id (merges across runs)."),
+        dg.AssetSpec(kinds={"python", "duckdb", "splink"}, key=["core", "identity_review_pairs"], description="Uncertain probabilistic pairs for a human to confirm or reject."),
     ],
     group_name="identity",
-    kinds={"python", "duckdb", "splink"},
     pool=WAREHOUSE_POOL,
 )
 def identity_resolution(context: dg.AssetExecutionContext):

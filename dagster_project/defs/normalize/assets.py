@@ -4,7 +4,6 @@ The lookups are written to the `normalized` schema; dbt staging joins them back 
 row, so the SQL models stay declarative and the expensive parsing happens once per value.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
@@ -37,13 +36,12 @@ def _distinct(con, pairs: list[tuple[str, str]]) -> pd.Series:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["normalized", "phone_lookup"], deps=RAW_DEPS, description="Distinct raw phones → E.164, kind, validity."),
-        dg.AssetSpec(["normalized", "email_lookup"], deps=RAW_DEPS, description="Distinct raw e-mails → clean address, matching key, status."),
-        dg.AssetSpec(["normalized", "contact_names"], deps=RAW_DEPS, description="Name parts, matching keys and placeholder flags per CRM contact row."),
-        dg.AssetSpec(["normalized", "text_contacts"], deps=RAW_DEPS, description="Phones and e-mails mined from free-text fields."),
+        dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "phone_lookup"], deps=RAW_DEPS, description="Distinct raw phones → E.164, kind, validity."),
+        dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "email_lookup"], deps=RAW_DEPS, description="Distinct raw e-mails → clean address, matching key, status."),
+        dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "contact_names"], deps=RAW_DEPS, description="Name parts, matching keys and placeholder flags per CRM contact row."),
+        dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "text_contacts"], deps=RAW_DEPS, description="Phones and e-mails mined from free-text fields."),
     ],
     group_name="normalize",
-    kinds={"python", "duckdb"},
     pool=WAREHOUSE_POOL,
 )
 def contact_normalization(context: dg.AssetExecutionContext):
@@ -51,6 +49,7 @@ def contact_normalization(context: dg.AssetExecutionContext):
     from data_quality.normalize.extract import extract_contacts
     from data_quality.normalize.names import normalize_names
     from data_quality.normalize.phones import normalize_phones
+    from data_quality.normalize.translit import name_token_key
 
     config = load_yaml("normalization.yaml")
     settings = load_settings()
@@ -81,7 +80,10 @@ def contact_normalization(context: dg.AssetExecutionContext):
         names = normalize_names(
             contacts["full_name"], contacts["first_name"], contacts["last_name"], contacts["middle_name"], config=config
         )
-        names = pd.concat([contacts[["_source_file", "_line"]], names.rename(columns={"is_placeholder": "is_placeholder_name"})], axis=1)
+        names = names.rename(columns={"is_placeholder": "is_placeholder_name"})
+        if "middle_name_key" not in names.columns:
+            names["middle_name_key"] = [name_token_key(m) if isinstance(m, str) and m else None for m in names["middle_name"]]
+        names = pd.concat([contacts[["_source_file", "_line"]], names], axis=1)
 
         counts = {
             "phone_lookup": replace_table(con, "normalized", "phone_lookup", phones.rename(columns={"phone_kind": "phone_kind"})),

@@ -5,7 +5,6 @@ BI tools hold read locks; DuckDB allows one writer per file and a reader blocks 
 moved over the old one with `os.replace`, which readers survive (they keep the old inode).
 """
 
-from __future__ import annotations
 
 import os
 from pathlib import Path

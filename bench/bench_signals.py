@@ -1,0 +1,111 @@
+"""Benchmark of ml.signals: quality on the labelled set and throughput on N perturbed messages.
+
+    .venv/bin/python bench/bench_signals.py                 # quality + throughput on 2,000,000 messages
+    .venv/bin/python bench/bench_signals.py --n 200000      # quicker
+    .venv/bin/python bench/bench_signals.py --quality-only
+
+The throughput corpus is built by resampling tests/data/messages_eval.csv and perturbing every
+copy (random greeting / signature / order number / amount / name, random case of the first
+letter), so almost every text is distinct: the VADER result cache does not make it free.
+Called by ``make bench``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ml.signals import score_messages  # noqa: E402
+from ml.signals.evaluation import evaluate, load_eval  # noqa: E402
+
+RU_OPEN = ["", "", "Здравствуйте! ", "Добрый день. ", "Привет! ", "Коллеги, ", "Добрый вечер, "]
+RU_CLOSE = ["", "", " С уважением, {name}.", " Спасибо.", " {name}, отдел закупок.", " Заказ №{num}.",
+            " Договор {num} от {day}.{month}.2024.", " Тел. +7 9{num7}."]
+EN_OPEN = ["", "", "Hi team, ", "Hello, ", "Dear support, ", "Good morning. "]
+EN_CLOSE = ["", "", " Regards, {name}.", " Thanks.", " Order #{num}.", " Account {num}, {name}."]
+NAMES_RU = ["Иван Петров", "Анна", "Ольга Смирнова", "Дмитрий", "Сергей Кузнецов", "Мария", "Алексей"]
+NAMES_EN = ["John", "Emma Brown", "Maria", "Alex Smith", "Oliver", "Sophie Turner"]
+
+
+def build_corpus(n: int, seed: int = 7) -> pd.DataFrame:
+    base = load_eval()
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(base), n)
+    texts = base["text"].to_numpy()[idx]
+    langs = base["language"].to_numpy()[idx]
+    o = rng.integers(0, 1000, size=(n, 6))
+    out = []
+    for i in range(n):
+        t, ru = texts[i], langs[i] != "en"
+        opens, closes, names = (RU_OPEN, RU_CLOSE, NAMES_RU) if ru else (EN_OPEN, EN_CLOSE, NAMES_EN)
+        r = o[i]
+        close = closes[r[1] % len(closes)].format(
+            name=names[r[2] % len(names)], num=1000 + r[3] * 7 + r[4], num7=str(1000000 + r[3] * 997 + r[5])[:9],
+            day=1 + r[4] % 28, month=1 + r[5] % 12)
+        t = opens[r[0] % len(opens)] + t + close
+        if r[5] % 3 == 0:
+            t = t[0].lower() + t[1:]
+        out.append(t)
+    return pd.DataFrame({
+        "message_id": np.arange(n), "customer_id": rng.integers(0, n // 20 + 1, n),
+        "channel": np.array(["mail", "ticket", "call"])[rng.integers(0, 3, n)],
+        "sent_at": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s"),
+        "direction": np.array(["inbound", "outbound", None], dtype=object)[rng.integers(0, 3, n)],
+        "text": out,
+    })
+
+
+def quality_table() -> dict[str, dict]:
+    data = load_eval()
+    results = {}
+    for name, part in (("all", data), ("dev", data[data["split"] == "dev"]), ("holdout", data[data["split"] == "holdout"])):
+        results[name] = evaluate(part.reset_index(drop=True))
+    print("\n== quality on tests/data/messages_eval.csv (dev = used while writing the rules; holdout = not) ==")
+    for name, res in results.items():
+        m = res["markers"]
+        print(f"\n[{name}] n={res['n']}  tone accuracy={res['tone_accuracy']:.3f} "
+              f"(ru {res['tone_accuracy_ru']:.3f}, en {res['tone_accuracy_en']:.3f})  "
+              f"language accuracy={res['language_accuracy']:.3f}")
+        print(f"{'marker':<20}{'support':>8}{'P':>7}{'R':>7}{'F1':>7}")
+        for row in m.itertuples():
+            print(f"{row.marker:<20}{row.support:>8}{row.precision:>7.2f}{row.recall:>7.2f}{row.f1:>7.2f}")
+        print(f"{'macro F1':<20}{'':>8}{'':>7}{'':>7}{m['f1'].mean():>7.2f}")
+    return results
+
+
+def throughput(n: int) -> float:
+    t0 = time.perf_counter()
+    corpus = build_corpus(n)
+    t_build = time.perf_counter() - t0
+    distinct = corpus["text"].nunique()
+    t0 = time.perf_counter()
+    out = score_messages(corpus)
+    dt = time.perf_counter() - t0
+    assert len(out) == n
+    rate = n / dt
+    print(f"\n== throughput: {n:,} messages ({distinct:,} distinct texts; corpus built in {t_build:.1f}s), "
+          f"{os.cpu_count()} cores ==")
+    print(f"score_messages: {dt:.1f}s  ->  {rate:,.0f} messages/s")
+    print(out["language"].value_counts().to_dict(), out["tone_label"].value_counts().to_dict())
+    return rate
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=2_000_000)
+    ap.add_argument("--quality-only", action="store_true")
+    args = ap.parse_args(argv)
+    quality_table()
+    if not args.quality_only:
+        throughput(args.n)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""ML and text assets: message signals → health & alerts; features → clusters; churn & toxicity.
+
+Thin wiring: the logic is in `ml.signals`, `ml.health`, `ml.alerts`, `ml.notify`, `ml.features`,
+`ml.clusters` and `ml.churn`; here we read facts up to the as-of date, call them and store the
+results (snapshots keyed by as_of where history matters).
+"""
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
+from dagster_project.warehouse import connect, replace_table
+from data_quality.config import load_yaml
+
+from .data import load_customer_facts, load_message_texts, replace_snapshot, table_exists
+
+ML_KINDS = {"python", "scikitlearn", "duckdb"}
+IDENTITY = dg.AssetKey(["core", "customer_identity"])
+STAGING_FACTS = [
+    dg.AssetKey(["staging", t])
+    for t in ("stg_orders", "stg_support_tickets", "stg_marketing_events", "stg_phone_calls", "stg_mail_messages")
+]
+
+
+def _spec(name: str, description: str, deps=()) -> dg.AssetSpec:
+    return dg.AssetSpec(key=["ml", name], description=description, deps=list(deps), kinds=ML_KINDS)
+
+
+@dg.asset(
+    key=["ml", "message_signals"],
+    deps=[IDENTITY, *STAGING_FACTS],
+    group_name="ml",
+    kinds={"python", "duckdb"},
+    pool=WAREHOUSE_POOL,
+    description="Per message (mail, ticket text, call transcript): language, tone in [-1, 1], markers and evidence.",
+)
+def message_signals(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from ml.signals import score_messages
+
+    settings = load_settings()
+    as_of = resolve_as_of(context.run.tags)
+    with connect(settings.warehouse_path) as con:
+        texts = load_message_texts(con, as_of)
+        signals = score_messages(texts, config=load_yaml("signals.yaml"))
+        rows = replace_table(con, "ml", "message_signals", signals)
+    markers = [c for c in signals.columns if c.startswith(("is_", "asks_", "mentions_")) or c.endswith(("_complaint", "_request"))]
+    return dg.MaterializeResult(
+        metadata={
+            "dg/row_count": rows,
+            "by_channel": dg.MetadataValue.json(signals["channel"].value_counts().to_dict() if rows else {}),
+            "marker_counts": dg.MetadataValue.json({m: int(signals[m].sum()) for m in markers}),
+        }
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        _spec("health_scores", "Health score 0–100 per customer as of the date, band, top reasons, change.", [dg.AssetKey(["ml", "message_signals"])]),
+        _spec("health_factors", "Per-customer, per-factor risk points with evidence (the score's breakdown)."),
+        _spec("health_history", "One health snapshot per as-of date."),
+        _spec("alerts", "Customers who crossed into risk on the as-of date, with reasons and playbook."),
+    ],
+    group_name="ml",
+    pool=WAREHOUSE_POOL,
+)
+def customer_health(context: dg.AssetExecutionContext):
+    from ml.alerts import build_alerts
+    from ml.health import health_scores
+    from ml.notify import post_alerts
+    from ml.signals import customer_trends, ticket_patterns
+
+    settings = load_settings()
+    as_of = resolve_as_of(context.run.tags)
+    signals_config = load_yaml("signals.yaml")
+    health_config = load_yaml("health.yaml")
+    with connect(settings.warehouse_path) as con:
+        signals = con.execute("SELECT * FROM ml.message_signals WHERE cast(sent_at AS date) <= $as_of", {"as_of": as_of}).df()
+        facts = load_customer_facts(con, as_of)
+        trends = customer_trends(signals, as_of, signals_config)
+        patterns = ticket_patterns(facts["tickets"], as_of, signals_config)
+        previous = None
+        if table_exists(con, "ml", "health_history"):
+            previous = con.execute(
+                "SELECT * FROM ml.health_history WHERE as_of = (SELECT max(as_of) FROM ml.health_history WHERE as_of < $as_of)",
+                {"as_of": as_of},
+            ).df()
+            previous = previous if len(previous) else None
+        scores, factors = health_scores(trends, patterns, as_of, health_config, previous)
+        alerts = build_alerts(scores, previous, factors, health_config)
+        counts = {
+            "health_scores": replace_table(con, "ml", "health_scores", scores),
+            "health_factors": replace_table(con, "ml", "health_factors", factors),
+            "alerts": replace_table(con, "ml", "alerts", alerts),
+        }
+        replace_snapshot(con, "ml", "health_history", scores.drop(columns=["as_of"], errors="ignore"), as_of)
+        counts["health_history"] = con.execute("SELECT count(*) FROM ml.health_history").fetchone()[0]
+
+    posted = 0
+    webhook = os.environ.get("CLIENTPULSE_ALERT_WEBHOOK")
+    if webhook and len(alerts):
+        kind = os.environ.get("CLIENTPULSE_ALERT_KIND", "slack")
+        posted = post_alerts(alerts, webhook, kind=kind, chat_id=os.environ.get("CLIENTPULSE_ALERT_CHAT_ID"))
+        context.log.info(f"posted {posted} alert messages to the {kind} webhook")
+    bands = scores["health_band"].value_counts().to_dict() if len(scores) else {}
+    yield dg.MaterializeResult(
+        asset_key=["ml", "health_scores"],
+        metadata={"dg/row_count": counts["health_scores"], "bands": dg.MetadataValue.json(bands)},
+    )
+    yield dg.MaterializeResult(asset_key=["ml", "health_factors"], metadata={"dg/row_count": counts["health_factors"]})
+    yield dg.MaterializeResult(asset_key=["ml", "health_history"], metadata={"dg/row_count": counts["health_history"]})
+    yield dg.MaterializeResult(
+        asset_key=["ml", "alerts"],
+        metadata={
+            "dg/row_count": counts["alerts"],
+            "posted_messages": posted,
+            "preview": dg.MetadataValue.md(alerts.head(10).to_markdown(index=False) if len(alerts) else "no alerts"),
+        },
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        _spec("customer_features", "Point-in-time features per customer as of the date (only data before it).", [IDENTITY, *STAGING_FACTS, dg.AssetKey(["ml", "message_signals"])]),
+        _spec("customer_clusters", "Cluster per customer with a readable name."),
+        _spec("cluster_profiles", "Cluster names, descriptions, sizes and centroids (stable across runs)."),
+    ],
+    group_name="ml",
+    pool=WAREHOUSE_POOL,
+)
+def customer_segments(context: dg.AssetExecutionContext):
+    from ml.clusters import fit_clusters
+    from ml.features import build_features
+
+    settings = load_settings()
+    as_of = resolve_as_of(context.run.tags)
+    config = load_yaml("models.yaml")
+    with connect(settings.warehouse_path) as con:
+        facts = load_customer_facts(con, as_of)
+        # features "as of" the date include that day's rows: the cutoff is the next midnight
+        features = build_features(facts, as_of + dt.timedelta(days=1), config)
+        previous = con.execute("SELECT * FROM ml.cluster_profiles").df() if table_exists(con, "ml", "cluster_profiles") else None
+        if len(features) >= 10:
+            assignments, profiles, _ = fit_clusters(features, config, previous=previous)
+        else:
+            assignments = pd.DataFrame({"customer_id": features["customer_id"], "cluster_id": 0, "cluster_name": "all"})
+            profiles = pd.DataFrame({"cluster_id": [0], "cluster_name": ["all"], "description": ["too few customers to cluster"], "size": [len(features)]})
+        counts = {
+            "customer_features": replace_table(con, "ml", "customer_features", features.assign(as_of=as_of)),
+            "customer_clusters": replace_table(con, "ml", "customer_clusters", assignments.assign(as_of=as_of)),
+            "cluster_profiles": replace_table(con, "ml", "cluster_profiles", profiles.assign(as_of=as_of)),
+        }
+    yield dg.MaterializeResult(asset_key=["ml", "customer_features"], metadata={"dg/row_count": counts["customer_features"], "columns": len(features.columns)})
+    yield dg.MaterializeResult(
+        asset_key=["ml", "customer_clusters"],
+        metadata={"dg/row_count": counts["customer_clusters"], "sizes": dg.MetadataValue.json(assignments["cluster_name"].value_counts().to_dict())},
+    )
+    summary = profiles[[c for c in ("cluster_name", "size", "description") if c in profiles.columns]]
+    yield dg.MaterializeResult(
+        asset_key=["ml", "cluster_profiles"],
+        metadata={"dg/row_count": counts["cluster_profiles"], "profiles": dg.MetadataValue.md(summary.to_markdown(index=False))},
+    )
+
+
+def _model_for(kind: str, train, data, as_of: dt.date, config: dict, model_dir: Path, log):
+    """Reuse the latest saved model unless retraining is due; returns (model, retrained)."""
+    from ml.model_store import load_latest, retrain_due, save_model
+
+    model = load_latest(model_dir, kind, as_of)
+    if model is not None and not retrain_due(getattr(model, "trained_at", None) or model.as_of, as_of, config):
+        log.info(f"{kind}: reusing model trained for {model.as_of}")
+        return model, False
+    model = train(data, as_of, config)
+    path = save_model(model, model_dir, kind)
+    log.info(f"{kind}: trained {model.model_kind}, saved to {path}")
+    return model, True
+
+
+def _metrics_metadata(model) -> dict:
+    flat = {k: v for k, v in (model.metrics or {}).items() if isinstance(v, (int, float, str))}
+    return {
+        "model_kind": model.model_kind,
+        "metrics": dg.MetadataValue.json(json.loads(json.dumps(model.metrics, default=str))),
+        "validation_cutoff": model.validation_cutoff,
+        "training_cutoffs": dg.MetadataValue.json(model.cutoffs),
+        "data_hash": model.data_hash,
+        **{f"metric/{k}": v for k, v in flat.items()},
+    }
+
+
+@dg.multi_asset(
+    specs=[
+        _spec("churn_scores", "P(no purchase within the horizon) per customer as of the date.", [dg.AssetKey(["ml", "customer_features"]), dg.AssetKey(["ml", "customer_clusters"])]),
+        _spec("toxicity_scores", "P(the customer becomes toxic — C and R scores below 2 — next period)."),
+        _spec("model_runs", "One row per model training / scoring run: metrics, cutoffs, data hash."),
+        _spec("model_drivers", "Permutation importance of features, global and per cluster."),
+    ],
+    group_name="ml",
+    pool=WAREHOUSE_POOL,
+)
+def churn_and_toxicity(context: dg.AssetExecutionContext):
+    from ml.churn import explain_drivers, score_churn, score_toxicity, train_churn, train_toxicity
+
+    settings = load_settings()
+    as_of = resolve_as_of(context.run.tags)
+    config = load_yaml("models.yaml")
+    model_dir = settings.data_dir / "models"
+    with connect(settings.warehouse_path) as con:
+        facts = load_customer_facts(con, as_of)
+        clusters = con.execute("SELECT customer_id, cluster_name FROM ml.customer_clusters").df()
+        segments = clusters.set_index("customer_id")["cluster_name"]
+        churn_model, churn_new = _model_for("churn", train_churn, facts, as_of, config, model_dir, context.log)
+        tox_model, tox_new = _model_for("toxicity", train_toxicity, facts, as_of, config, model_dir, context.log)
+        churn = score_churn(churn_model, facts, as_of)
+        toxicity = score_toxicity(tox_model, facts, as_of)
+        drivers = pd.concat(
+            [explain_drivers(churn_model, segments), explain_drivers(tox_model, segments)], ignore_index=True
+        )
+        runs = pd.DataFrame(
+            [
+                {
+                    "model": m.kind,
+                    "model_kind": m.model_kind,
+                    "retrained": new,
+                    "trained_for": str(m.as_of),
+                    "validation_cutoff": str(m.validation_cutoff),
+                    "training_cutoffs": json.dumps([str(c) for c in m.cutoffs]),
+                    "feature_list": json.dumps(m.feature_names),
+                    "data_hash": m.data_hash,
+                    "metrics": json.dumps(m.metrics, default=str),
+                    "scored_customers": n,
+                }
+                for m, new, n in ((churn_model, churn_new, len(churn)), (tox_model, tox_new, len(toxicity)))
+            ]
+        )
+        counts = {
+            "churn_scores": replace_table(con, "ml", "churn_scores", churn.assign(as_of=as_of)),
+            "toxicity_scores": replace_table(con, "ml", "toxicity_scores", toxicity.assign(as_of=as_of)),
+            "model_drivers": replace_table(con, "ml", "model_drivers", drivers.assign(as_of=as_of)),
+        }
+        replace_snapshot(con, "ml", "model_runs", runs, as_of)
+        counts["model_runs"] = con.execute("SELECT count(*) FROM ml.model_runs").fetchone()[0]
+
+    yield dg.MaterializeResult(asset_key=["ml", "churn_scores"], metadata={"dg/row_count": counts["churn_scores"], **_metrics_metadata(churn_model)})
+    yield dg.MaterializeResult(asset_key=["ml", "toxicity_scores"], metadata={"dg/row_count": counts["toxicity_scores"], **_metrics_metadata(tox_model)})
+    yield dg.MaterializeResult(asset_key=["ml", "model_runs"], metadata={"dg/row_count": counts["model_runs"]})
+    top = drivers[drivers["segment"] == "__all__"].head(20) if len(drivers) else drivers
+    yield dg.MaterializeResult(
+        asset_key=["ml", "model_drivers"],
+        metadata={"dg/row_count": counts["model_drivers"], "top_drivers": dg.MetadataValue.md(top.to_markdown(index=False) if len(top) else "none")},
+    )

@@ -1,0 +1,510 @@
+"""Churn and toxicity models learned from history (no labels needed), drivers, and a simulator.
+
+Training discipline (both models):
+
+* labelled cutoffs ``c_k = as_of - horizon - k * step`` (k = 0..n_cutoffs-1); the label of a cutoff
+  uses only (c, c + horizon], so every label is fully observed before ``as_of``;
+* **validation** = the latest labelled cutoff ``c_0``; the **training pool** = cutoffs whose label
+  window ends on or before ``c_0`` (no overlap with the validation labels);
+* evaluation stage: candidates (HistGradientBoosting, LogisticRegression) are fitted on the pool
+  minus its latest cutoff, calibrated (isotonic/sigmoid, ``FrozenEstimator``) on that latest pool
+  cutoff, and compared on ``c_0`` with baselines (BG/NBD and recency for churn, past RFCM C x R for
+  toxicity). ``metrics`` are these out-of-time numbers;
+* final model: the chosen candidate refitted on the whole pool and calibrated on ``c_0``.
+
+Churn label: no completed purchase in (c, c + horizon], for customers with >= 1 purchase before c.
+Cold start (no purchase yet): an empirical, smoothed rate of "still no purchase within the horizon"
+among never-buyers at the labelled cutoffs, by (engaged in last 90 days) x (tenure < 90 days).
+Customers with exactly one purchase are scored by the main model (frequency=1, no interval).
+
+Toxicity label: in (c, c + horizon] complaints/month and manager minutes/month both reach the
+worst quintile of the population (RFCM C and R scores < 2) and the absolute floors in config.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from threadpoolctl import threadpool_limits
+
+from ml.features import (DAY_NS, MONTH_DAYS, NAT, _col, _cut_ns, _table, _to_ns, build_features, feature_label,
+                         load_config, model_feature_columns)
+from ml.model_store import data_hash
+
+__all__ = ["ChurnModel", "train_churn", "score_churn", "train_toxicity", "score_toxicity", "explain_drivers",
+           "evaluate_scores", "labelled_cutoffs", "simulate_history"]
+
+
+# ----------------------------------------------------------------------------------- model record
+@dataclass
+class ChurnModel:
+    kind: str                      # churn | toxicity
+    model_kind: str                # hgb | logreg
+    estimator: Any                 # calibrated classifier on feature_names
+    feature_names: list[str]
+    categories: list[str]
+    cutoffs: list[str]             # training pool cutoffs (ISO dates)
+    validation_cutoff: str
+    as_of: str
+    data_hash: str
+    metrics: dict
+    config: dict
+    cold_start: dict = field(default_factory=dict)
+    validation_sample: pd.DataFrame | None = None   # features + label for drivers
+    trained_at: str = ""
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.estimator.predict_proba(X[self.feature_names])[:, 1]
+
+
+# ----------------------------------------------------------------------------------- helpers
+def _day(x) -> pd.Timestamp:
+    return pd.Timestamp(x.isoformat() if isinstance(x, (date, datetime)) else x).normalize()
+
+
+def labelled_cutoffs(as_of, horizon_days: int, step_days: int, n: int) -> list[pd.Timestamp]:
+    """Oldest first: as_of - horizon - k*step, k = n-1..0."""
+    a = _day(as_of)
+    return [a - pd.Timedelta(days=horizon_days + k * step_days) for k in range(n - 1, -1, -1)]
+
+
+def _future_purchases(data, ids: pd.Index, c, horizon) -> np.ndarray:
+    o = _table(data, "orders", ["order_date", "status"])
+    if len(o) == 0:
+        return np.zeros(len(ids))
+    t = _to_ns(o["order_date"])
+    c0, c1 = _cut_ns(c), _cut_ns(c + pd.Timedelta(days=horizon))
+    st = _col(o, "status", "completed").fillna("completed").astype(str).str.lower().to_numpy()
+    m = (t != NAT) & (t >= c0) & (t < c1) & (st == "completed")
+    code = ids.get_indexer(o.loc[m, "customer_id"].astype(str).to_numpy())
+    code = code[code >= 0]
+    return np.bincount(code, minlength=len(ids)).astype(float)
+
+
+def _future_toxicity(data, ids: pd.Index, c, horizon, tcfg, include_returns=True) -> tuple[np.ndarray, np.ndarray]:
+    """(complaints per month, manager minutes per month) in [c, c + horizon)."""
+    c0, c1 = _cut_ns(c), _cut_ns(c + pd.Timedelta(days=horizon))
+    n = len(ids)
+    compl = np.zeros(n)
+    mins = np.zeros(n)
+
+    def add(df, tcol, target, weights=None, mask=None):
+        if len(df) == 0 or tcol not in df.columns:
+            return
+        t = _to_ns(df[tcol])
+        m = (t != NAT) & (t >= c0) & (t < c1)
+        if mask is not None:
+            m &= mask
+        code = ids.get_indexer(df.loc[m, "customer_id"].astype(str).to_numpy())
+        w = None if weights is None else weights[m][code >= 0]
+        code = code[code >= 0]
+        if len(code):
+            target += np.bincount(code, weights=w, minlength=n)
+
+    tk = _table(data, "tickets", ["created_at"])
+    if len(tk):
+        add(tk, "created_at", compl, mask=_col(tk, "is_complaint", False).fillna(False).astype(bool).to_numpy())
+        add(tk, "created_at", mins,
+            weights=pd.to_numeric(_col(tk, "handling_minutes", 0), errors="coerce").fillna(0).to_numpy(float))
+    cl = _table(data, "calls", ["started_at"])
+    if len(cl):
+        add(cl, "started_at", mins,
+            weights=pd.to_numeric(_col(cl, "duration_sec", 0), errors="coerce").fillna(0).to_numpy(float) / 60)
+    o = _table(data, "orders", ["order_date"])
+    if include_returns and len(o):
+        st = _col(o, "status", "").fillna("").astype(str).str.lower().to_numpy()
+        add(o, "order_date", compl, mask=np.isin(st, ["returned", "refunded"]))
+    months = horizon / MONTH_DAYS
+    return compl / months, mins / months
+
+
+def toxic_label(compl_pm: np.ndarray, mins_pm: np.ndarray, tcfg: Mapping) -> np.ndarray:
+    q = float(tcfg.get("quantile", 0.8))
+    c_thr = max(float(np.quantile(compl_pm, q)) if len(compl_pm) else 0.0, float(tcfg.get("min_complaints_per_month", 0.34)))
+    m_thr = max(float(np.quantile(mins_pm, q)) if len(mins_pm) else 0.0,
+                float(tcfg.get("min_manager_minutes_per_month", 10)))
+    return ((compl_pm >= c_thr) & (mins_pm >= m_thr)).astype(int)
+
+
+def _subset(data: Mapping[str, pd.DataFrame], keep_ids: set | None) -> dict:
+    if keep_ids is None:
+        return dict(data)
+    out = {}
+    for k, df in data.items():
+        if isinstance(df, pd.DataFrame) and "customer_id" in df.columns:
+            out[k] = df.loc[df["customer_id"].astype(str).isin(keep_ids)]
+        else:
+            out[k] = df
+    return out
+
+
+def _all_ids(data) -> np.ndarray:
+    parts = [df["customer_id"].astype(str).unique() for df in data.values()
+             if isinstance(df, pd.DataFrame) and "customer_id" in df.columns and len(df)]
+    return np.unique(np.concatenate(parts)) if parts else np.array([], dtype=object)
+
+
+def _sample_ids(data, n_max: int, seed: int) -> set | None:
+    ids = _all_ids(data)
+    if len(ids) <= n_max:
+        return None
+    return set(np.random.default_rng(seed).choice(ids, n_max, replace=False))
+
+
+def _signed_log(X):
+    X = np.asarray(X, float)
+    return np.sign(X) * np.log1p(np.abs(X))
+
+
+def _candidate(name: str, seed: int):
+    if name == "hgb":
+        return HistGradientBoostingClassifier(max_iter=250, learning_rate=0.06, max_leaf_nodes=31,
+                                              min_samples_leaf=40, l2_regularization=1.0, early_stopping=False,
+                                              random_state=seed)
+    if name == "logreg":
+        return make_pipeline(SimpleImputer(strategy="median"), FunctionTransformer(_signed_log), StandardScaler(),
+                             LogisticRegression(C=0.5, max_iter=1000))
+    raise ValueError(f"unknown candidate {name!r}")
+
+
+def _calibrate(est, X, y, method: str):
+    if len(np.unique(y)) < 2:
+        return est
+    cal = CalibratedClassifierCV(FrozenEstimator(est), method=method)
+    return cal.fit(X, y)
+
+
+def evaluate_scores(y: np.ndarray, score: np.ndarray, probabilities: bool = True) -> dict:
+    """ROC AUC, PR AUC, Brier (probabilities only), decile calibration table, lift at top 10 %."""
+    y = np.asarray(y, int)
+    s = np.asarray(score, float)
+    s = np.where(np.isfinite(s), s, np.nanmedian(s) if np.isfinite(s).any() else 0.0)
+    out: dict[str, Any] = {"n": int(len(y)), "base_rate": float(y.mean()) if len(y) else float("nan")}
+    if len(np.unique(y)) < 2:
+        out.update(roc_auc=float("nan"), pr_auc=float("nan"), lift_top10=float("nan"))
+        return out
+    out["roc_auc"] = float(roc_auc_score(y, s))
+    out["pr_auc"] = float(average_precision_score(y, s))
+    k = max(1, int(round(0.1 * len(y))))
+    top = np.argsort(-s, kind="stable")[:k]
+    out["lift_top10"] = float(y[top].mean() / max(y.mean(), 1e-12))
+    if probabilities:
+        out["brier"] = float(brier_score_loss(y, np.clip(s, 0, 1)))
+        dec = pd.qcut(pd.Series(s).rank(method="first"), 10, labels=False)
+        tab = pd.DataFrame({"decile": dec + 1, "p": s, "y": y}).groupby("decile").agg(
+            n=("y", "size"), mean_predicted=("p", "mean"), observed_rate=("y", "mean")).reset_index()
+        out["calibration"] = tab.to_dict("records")
+        out["ece"] = float(np.sum(tab["n"] * (tab["mean_predicted"] - tab["observed_rate"]).abs()) / len(y))
+    return out
+
+
+# ----------------------------------------------------------------------------------- datasets
+def _dataset(data, cutoffs, cfg, kind: str, categories, mcfg) -> pd.DataFrame:
+    horizon = int(mcfg.get("horizon_days", 90))
+    frames = []
+    for c in cutoffs:
+        f = build_features(data, c, cfg, categories=categories)
+        ids = pd.Index(f["customer_id"].astype(str))
+        if kind == "churn":
+            fut = _future_purchases(data, ids, c, horizon)
+            f["label"] = (fut == 0).astype(int)
+            f["cold"] = (f["frequency"] == 0).astype(int)
+        else:
+            inc = cfg.get("features", {}).get("complaints_include_returns", True)
+            cpm, mpm = _future_toxicity(data, ids, c, horizon, mcfg, inc)
+            f["label"] = toxic_label(cpm, mpm, mcfg)
+            f["cold"] = 0
+        f["cutoff"] = c
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _cap(df: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    return df.sample(n=n, random_state=seed) if len(df) > n else df
+
+
+def _cold_start_table(df: pd.DataFrame) -> dict:
+    """Smoothed P(no purchase in horizon) for never-buyers by (engaged_90d, new)."""
+    cold = df[df["cold"] == 1]
+    if len(cold) == 0:
+        return {"overall": 0.9, "cells": {}}
+    overall = float(cold["label"].mean())
+    key = (cold["engagement_90d"] > 0).astype(int).astype(str) + "|" + (cold["tenure_days"] < 90).astype(int).astype(str)
+    g = cold.groupby(key)["label"].agg(["sum", "size"])
+    m = 20.0
+    cells = {k: float((r["sum"] + m * overall) / (r["size"] + m)) for k, r in g.iterrows()}
+    return {"overall": overall, "cells": cells, "n": int(len(cold))}
+
+
+def _apply_cold_start(table: dict, f: pd.DataFrame) -> np.ndarray:
+    key = (f["engagement_90d"] > 0).astype(int).astype(str) + "|" + (f["tenure_days"] < 90).astype(int).astype(str)
+    return key.map(table.get("cells", {})).fillna(table.get("overall", 0.9)).to_numpy(float)
+
+
+def _baselines(kind: str, v: pd.DataFrame) -> dict[str, np.ndarray]:
+    if kind == "churn":
+        return {"bgnbd_expected_purchases": -v["btyd_expected_purchases"].to_numpy(float),
+                "bgnbd_p_no_purchase": v["btyd_p_no_purchase"].to_numpy(float),
+                "recency": v["recency_days"].to_numpy(float)}
+    c = v["complaints_per_month"].rank(pct=True).to_numpy()
+    m = v["manager_minutes_per_month"].rank(pct=True).to_numpy()
+    return {"past_rfcm_c_x_r": c * m, "past_complaints": v["complaints_per_month"].to_numpy(float)}
+
+
+def _train(kind: str, data: Mapping[str, pd.DataFrame], as_of, config: Mapping | None) -> ChurnModel:
+    cfg = load_config() if config is None else dict(config)
+    with threadpool_limits(limits=cfg.get("n_threads")):
+        return _train_impl(kind, data, as_of, cfg)
+
+
+def _train_impl(kind: str, data: Mapping[str, pd.DataFrame], as_of, cfg: dict) -> ChurnModel:
+    mcfg = dict(cfg.get(kind, {}))
+    seed = int(cfg.get("random_state", 42))
+    horizon = int(mcfg.get("horizon_days", 90))
+    step = int(mcfg.get("cutoff_step_days", 30))
+    n_cut = int(mcfg.get("n_cutoffs", 6))
+    method = mcfg.get("calibration", "isotonic")
+    cuts = labelled_cutoffs(as_of, horizon, step, n_cut)
+    val_c = cuts[-1]
+    pool = [c for c in cuts if c + pd.Timedelta(days=horizon) <= val_c]
+    if len(pool) < 2:
+        raise ValueError(f"{kind}: need >= 2 training cutoffs ending before {val_c.date()}; "
+                         f"raise n_cutoffs or history (got {len(pool)})")
+    fit_cuts, cal_c = pool[:-1], pool[-1]
+
+    # customer subsample so that customers x cutoffs stays within train_sample
+    per_cut = max(1000, int(mcfg.get("train_sample", 150000)) // max(1, len(pool)))
+    keep = _sample_ids(data, per_cut, seed)
+    sdata = _subset(data, keep)
+    f_val_all = build_features(sdata, val_c, cfg)
+    categories = f_val_all.attrs.get("categories", [])
+
+    ds = _dataset(sdata, pool + [val_c], cfg, kind, categories, mcfg)
+    pop = ds["cold"] == 0
+    feat_names = [c for c in model_feature_columns(ds) if c not in ("label", "cold")]
+    dfit = ds[pop & ds["cutoff"].isin(fit_cuts)]
+    dcal = ds[pop & (ds["cutoff"] == cal_c)]
+    dval = _cap(ds[pop & (ds["cutoff"] == val_c)], int(mcfg.get("validation_sample", 50000)), seed)
+    if len(dfit) < int(mcfg.get("min_rows", 200)) or dfit["label"].nunique() < 2 or dval["label"].nunique() < 2:
+        raise ValueError(f"{kind}: not enough labelled history (fit rows={len(dfit)}, "
+                         f"fit classes={dfit['label'].nunique()}, validation classes={dval['label'].nunique()})")
+
+    yv = dval["label"].to_numpy()
+    results: dict[str, dict] = {}
+    for name in mcfg.get("candidates", ["hgb", "logreg"]):
+        est = _candidate(name, seed).fit(dfit[feat_names], dfit["label"].to_numpy())
+        cal = _calibrate(est, dcal[feat_names], dcal["label"].to_numpy(), method)
+        results[name] = evaluate_scores(yv, cal.predict_proba(dval[feat_names])[:, 1])
+    sel = mcfg.get("selection_metric", "roc_auc")
+    best = max(results, key=lambda k: (np.nan_to_num(results[k].get(sel, 0)), np.nan_to_num(results[k].get("roc_auc", 0))))
+    baselines = {b: evaluate_scores(yv, s, probabilities=False) for b, s in _baselines(kind, dval).items()}
+
+    # final: refit on the whole pool, calibrate on the validation cutoff
+    dpool = ds[pop & ds["cutoff"].isin(pool)]
+    dfull_val = ds[pop & (ds["cutoff"] == val_c)]
+    final = _candidate(best, seed).fit(dpool[feat_names], dpool["label"].to_numpy())
+    final = _calibrate(final, dfull_val[feat_names], dfull_val["label"].to_numpy(), method)
+
+    metrics = {"selected": best, "selection_metric": sel, "validation_cutoff": str(val_c.date()),
+               "calibration_cutoff": str(cal_c.date()), "fit_cutoffs": [str(c.date()) for c in fit_cuts],
+               "candidates": results, "baselines": baselines, "model": results[best],
+               "rows": {"fit": int(len(dfit)), "calibration": int(len(dcal)), "validation": int(len(dval))},
+               "customers_sampled": None if keep is None else len(keep)}
+    cold = _cold_start_table(ds[ds["cutoff"].isin(pool + [val_c])]) if kind == "churn" else {}
+    metrics["cold_start"] = cold
+    ncfg = int(cfg.get("drivers", {}).get("sample", 3000))
+    vs = _cap(dval, ncfg, seed)[["customer_id", *feat_names, "label"]].reset_index(drop=True)
+    now = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
+    return ChurnModel(kind=kind, model_kind=best, estimator=final, feature_names=feat_names, categories=categories,
+                      cutoffs=[str(c.date()) for c in pool], validation_cutoff=str(val_c.date()),
+                      as_of=str(_day(as_of).date()), data_hash=data_hash(data, as_of), metrics=metrics,
+                      config=cfg, cold_start=cold, validation_sample=vs, trained_at=now)
+
+
+def _score(model: ChurnModel, data: Mapping[str, pd.DataFrame], as_of, col: str) -> pd.DataFrame:
+    f = build_features(data, _day(as_of), model.config, categories=model.categories)
+    p = np.full(len(f), np.nan)
+    label = np.array([f"{model.kind}_{model.model_kind}"] * len(f), dtype=object)
+    warm = (f["frequency"] > 0).to_numpy() if model.kind == "churn" else np.ones(len(f), bool)
+    if warm.any():
+        p[warm] = model.predict_proba(f.loc[warm])
+    if (~warm).any():
+        p[~warm] = _apply_cold_start(model.cold_start, f.loc[~warm])
+        label[~warm] = f"{model.kind}_cold_start"
+    return pd.DataFrame({"customer_id": f["customer_id"].to_numpy(), col: np.clip(p, 0, 1), f"{model.kind}_model": label})
+
+
+def train_churn(data: Mapping[str, pd.DataFrame], as_of, config: Mapping | None = None) -> ChurnModel:
+    """Train the churn model (see module doc)."""
+    return _train("churn", data, as_of, config)
+
+
+def score_churn(model: ChurnModel, data: Mapping[str, pd.DataFrame], as_of) -> pd.DataFrame:
+    """DataFrame[customer_id, churn_probability, churn_model] for every customer known before as_of."""
+    return _score(model, data, as_of, "churn_probability")
+
+
+def train_toxicity(data: Mapping[str, pd.DataFrame], as_of, config: Mapping | None = None) -> ChurnModel:
+    return _train("toxicity", data, as_of, config)
+
+
+def score_toxicity(model: ChurnModel, data: Mapping[str, pd.DataFrame], as_of) -> pd.DataFrame:
+    """DataFrame[customer_id, toxicity_probability, toxicity_model]."""
+    return _score(model, data, as_of, "toxicity_probability")
+
+
+# ----------------------------------------------------------------------------------- drivers
+def explain_drivers(model: ChurnModel, segments: pd.Series | Mapping | None = None, config: Mapping | None = None,
+                    X: pd.DataFrame | None = None, y: np.ndarray | None = None) -> pd.DataFrame:
+    """Permutation importance (ROC AUC drop) on the validation cutoff sample, globally and per segment.
+
+    ``segments`` maps customer_id -> segment (cluster name, RFM segment...). Returns
+    DataFrame[model, segment, feature, label_ru, label_en, importance_mean, importance_std, rank].
+    """
+    cfg = dict((config or model.config).get("drivers", {}))
+    seed = int((config or model.config).get("random_state", 42))
+    vs = model.validation_sample if X is None else X.assign(label=np.asarray(y))
+    if vs is None or len(vs) == 0:
+        return pd.DataFrame(columns=["model", "segment", "feature", "label_ru", "label_en", "importance_mean",
+                                     "importance_std", "rank"])
+    with threadpool_limits(limits=(config or model.config).get("n_threads")):
+        return _drivers_impl(model, vs, segments, cfg, seed)
+
+
+def _drivers_impl(model, vs, segments, cfg, seed) -> pd.DataFrame:
+    vs = _cap(vs, int(cfg.get("sample", 3000)), seed)
+    groups = [("__all__", vs)]
+    if segments is not None:
+        seg = pd.Series(segments) if not isinstance(segments, pd.Series) else segments
+        seg.index = seg.index.astype(str)
+        s = vs["customer_id"].astype(str).map(seg) if "customer_id" in vs else pd.Series(index=vs.index, dtype=object)
+        for name, part in vs.groupby(s.to_numpy(), dropna=True):
+            if len(part) >= int(cfg.get("min_segment_rows", 200)) and part["label"].nunique() == 2:
+                groups.append((str(name), part))
+    rows = []
+    for name, part in groups:
+        if part["label"].nunique() < 2:
+            continue
+        r = permutation_importance(model.estimator, part[model.feature_names], part["label"].to_numpy(),
+                                   scoring="roc_auc", n_repeats=int(cfg.get("n_repeats", 5)), random_state=seed,
+                                   n_jobs=1)
+        df = pd.DataFrame({"model": model.kind, "segment": name, "feature": model.feature_names,
+                           "importance_mean": r.importances_mean, "importance_std": r.importances_std})
+        df["rank"] = df["importance_mean"].rank(ascending=False, method="first").astype(int)
+        rows.append(df[df["rank"] <= int(cfg.get("top_n", 15))])
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if len(out):
+        out["label_ru"] = [feature_label(f, "ru") for f in out["feature"]]
+        out["label_en"] = [feature_label(f, "en") for f in out["feature"]]
+        out = out.sort_values(["segment", "rank"]).reset_index(drop=True)
+    return out
+
+
+# ----------------------------------------------------------------------------------- simulator
+def _poisson_times(rng, start, end, rate):
+    """Homogeneous Poisson events per customer on [start, end) (days, float). -> (owner idx, times)."""
+    length = np.clip(end - start, 0, None)
+    n = rng.poisson(rate * length)
+    owner = np.repeat(np.arange(len(start)), n)
+    t = start[owner] + rng.random(len(owner)) * length[owner]
+    return owner, t
+
+
+def simulate_history(n_customers: int = 5000, seed: int = 0, start: str = "2023-01-01", days: int = 730,
+                     events_rate: float = 0.05, order_rate: float = 1 / 30) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Small synthetic history with latent churn for tests and the benchmark.
+
+    Each customer joins uniformly, buys at a Gamma-distributed Poisson rate until a latent churn day
+    (exponential lifetime, shorter for toxic and discount-hunting customers); in the 60 days before
+    churning purchases slow down, engagement fades, complaints rise and tone sours - signals that
+    BG/NBD (which sees only purchase timing) cannot use. Toxic customers (10 %) complain and use
+    manager time persistently. Returns (data dict, truth frame with churn_day / toxic).
+    """
+    rng = np.random.default_rng(seed)
+    n = n_customers
+    t0 = pd.Timestamp(start)
+    ids = np.array([f"C{i:07d}" for i in range(n)], dtype=object)
+    join = rng.random(n) * (days - 60)
+    toxic = rng.random(n) < 0.10
+    hunter = rng.random(n) < 0.20
+    lam = rng.gamma(2.0, order_rate / 2.0, n)
+    life = rng.exponential(np.where(toxic | hunter, 200.0, 420.0))
+    churn = join + life
+    pre = np.maximum(join, churn - 60)
+    end = float(days)
+    act_end = np.minimum(pre, end)
+    # orders: normal phase, slowing phase, none after churn
+    o1, t1 = _poisson_times(rng, join, act_end, lam)
+    o2, t2 = _poisson_times(rng, np.minimum(pre, end), np.minimum(churn, end), lam * 0.35)
+    # first purchase on the join day for most customers
+    first = rng.random(n) < 0.85
+    o3, t3 = np.nonzero(first)[0], join[first]
+    ow = np.concatenate([o1, o2, o3])
+    ot = np.concatenate([t1, t2, t3])
+    k = len(ow)
+    amt_mu = rng.normal(np.log(60), 0.6, n)
+    u = rng.random(k)
+    ret_p = np.where(toxic[ow], 0.15, 0.03)
+    status = np.where(u < ret_p, "returned", np.where(u < ret_p + 0.04, "cancelled", "completed"))
+    disc = np.where(rng.random(k) < np.where(hunter[ow], 0.7, 0.12), rng.uniform(0.05, 0.3, k), 0.0)
+    cats = np.array(["books", "electronics", "home", "toys", "sport", "beauty"])
+    pref = rng.integers(0, len(cats), n)
+    cat = np.where(rng.random(k) < 0.6, cats[pref[ow]], cats[rng.integers(0, len(cats), k)])
+    orders = pd.DataFrame({
+        "customer_id": ids[ow],
+        "order_date": t0 + pd.to_timedelta(np.floor(ot), unit="D"),
+        "amount": np.round(np.exp(amt_mu[ow] + rng.normal(0, 0.4, k)) * (1 - disc), 2),
+        "status": status, "category": cat, "discount": np.round(disc, 3),
+    })
+    # engagement events: active rate, fading rate before churn, trickle after
+    er = rng.gamma(2.0, events_rate / 2.0, n)
+    e1, te1 = _poisson_times(rng, join, act_end, er)
+    e2, te2 = _poisson_times(rng, np.minimum(pre, end), np.minimum(churn, end), er * 0.25)
+    e3, te3 = _poisson_times(rng, np.minimum(churn, end), np.full(n, end), er * 0.05)
+    ew, et = np.concatenate([e1, e2, e3]), np.concatenate([te1, te2, te3])
+    etypes = np.array(["email_open", "email_click", "site_visit", "product_view", "cart_abandon", "unsubscribe"])
+    ep = np.array([0.45, 0.15, 0.2, 0.15, 0.045, 0.005])
+    events = pd.DataFrame({"customer_id": ids[ew], "occurred_at": t0 + pd.to_timedelta(et, unit="D"),
+                           "event_type": etypes[rng.choice(len(etypes), len(ew), p=ep)]})
+    # tickets: complaints and questions; toxic customers and pre-churn phase complain more
+    base_c = np.where(toxic, 0.03, 0.002)
+    k1, tk1 = _poisson_times(rng, join, act_end, base_c + 0.004)
+    k2, tk2 = _poisson_times(rng, np.minimum(pre, end), np.minimum(churn, end), base_c * 2 + 0.012)
+    kw, kt = np.concatenate([k1, k2]), np.concatenate([tk1, tk2])
+    nk = len(kw)
+    is_c = rng.random(nk) < np.where(toxic[kw], 0.85, 0.4)
+    created = t0 + pd.to_timedelta(kt, unit="D")
+    tickets = pd.DataFrame({
+        "customer_id": ids[kw], "created_at": created,
+        "closed_at": created + pd.to_timedelta(rng.exponential(2.0, nk), unit="D"),
+        "category": np.where(rng.random(nk) < 0.3, "billing", np.where(rng.random(nk) < 0.5, "delivery", "quality")),
+        "reopen_count": rng.poisson(np.where(toxic[kw], 0.8, 0.15)),
+        "handling_minutes": np.round(rng.exponential(np.where(toxic[kw], 45.0, 15.0)), 1),
+        "is_complaint": is_c,
+    })
+    c1, tc1 = _poisson_times(rng, join, np.minimum(churn, end), np.where(toxic, 0.04, 0.006))
+    calls = pd.DataFrame({"customer_id": ids[c1], "started_at": t0 + pd.to_timedelta(tc1, unit="D"),
+                          "duration_sec": np.round(rng.exponential(np.where(toxic[c1], 900.0, 240.0))),
+                          "direction": np.where(rng.random(len(c1)) < 0.6, "inbound", "outbound")})
+    m1, tm1 = _poisson_times(rng, join, np.minimum(churn, end), np.full(n, 0.01))
+    late = tm1 >= pre[m1]
+    tone = rng.normal(np.where(toxic[m1], -0.3, 0.2) - np.where(late, 0.4, 0.0), 0.25).clip(-1, 1)
+    messages = pd.DataFrame({"customer_id": ids[m1], "sent_at": t0 + pd.to_timedelta(tm1, unit="D"),
+                             "tone": tone, "direction": "inbound"})
+    customers = pd.DataFrame({"customer_id": ids, "first_seen_at": t0 + pd.to_timedelta(np.floor(join), unit="D")})
+    truth = pd.DataFrame({"customer_id": ids, "join_day": join, "churn_day": churn, "toxic": toxic, "hunter": hunter})
+    data = {"orders": orders, "tickets": tickets, "events": events, "calls": calls, "messages": messages,
+            "customers": customers}
+    return data, truth

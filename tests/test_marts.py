@@ -1,0 +1,258 @@
+"""Customer-analytics marts (issue 6) on hand-made customers with known histories.
+
+Exact values below are worked out by hand from tests/marts_fixtures.handmade_fixture (as of
+2026-06-30, 12 customers, 10 buyers, default config):
+- quintiles over 10 buyers = 2 customers per score; ties broken by customer_id;
+- category cycles (>= 5 same-category gaps): A = 30, B = 60 (gaps 60,60,60,60,60,100), C = 30,
+  F = 30; business median gap = 30 (27 gaps: 15 x 30, 5 x 40, 6 x 60, 1 x 100);
+- cycle = (n * median + 2 * prior) / (n + 2).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from marts_fixtures import AS_OF, add_future_rows, handmade_fixture, run_dbt
+
+AS_OF_2 = date(2026, 7, 30)
+MART_TABLES = [
+    "marts.mart_customer_rfm", "marts.mart_customer_rfcm", "marts.mart_rfcm_alarm", "marts.mart_customer_lifecycle",
+    "marts.mart_customer_risk_value", "marts.mart_risk_value_matrix", "marts.mart_action_list", "marts.customer_360",
+]
+
+
+def read(db: Path, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def by_customer(db: Path, table: str) -> pd.DataFrame:
+    return read(db, f"select * from {table} order by customer_id").set_index("customer_id")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """One warehouse: build as of AS_OF, snapshot the marts, build AS_OF again, then AS_OF_2."""
+    root = tmp_path_factory.mktemp("marts")
+    db = handmade_fixture().write(root / "warehouse.duckdb")
+    run_dbt(db, AS_OF)
+    first = {t: read(db, f"select * from {t}") for t in MART_TABLES}
+    history_1 = read(db, "select as_of, count(*) as n from marts.mart_customer_history group by all order by 1")
+    run_dbt(db, AS_OF, seed=False)  # same as-of date again: must replace, not duplicate
+    history_2 = read(db, "select as_of, count(*) as n from marts.mart_customer_history group by all order by 1")
+    matrix_hist_2 = read(db, "select as_of, count(*) as n from marts.mart_risk_value_matrix_history group by all")
+    run_dbt(db, AS_OF_2, seed=False)
+    return dict(db=db, first=first, history_1=history_1, history_2=history_2, matrix_hist_2=matrix_hist_2, root=root)
+
+
+@pytest.fixture(scope="module")
+def first(runs):
+    return {t: df.set_index("customer_id") if "customer_id" in df else df for t, df in runs["first"].items()}
+
+
+# ---------------------------------------------------------------------------------------------- RFM
+RFM_EXPECTED = {
+    # customer: (recency_days, frequency, monetary, rfm_code, segment)
+    "C01": (10, 8, 80000, "555", "Champions"),
+    "C02": (85, 4, 20000, "334", "Need Attention"),
+    "C03": (80, 4, 12000, "343", "Loyal"),
+    "C04": (200, 3, 12000, "223", "Hibernating"),
+    "C05": (900, 2, 2000, "111", "Lost"),
+    "C06": (5, 1, 2000, "511", "New"),
+    "C07": (50, 3, 3000, "432", "Potential Loyalists"),  # 3 x 1500 completed - 1500 returned
+    "C08": (45, 4, 10000, "442", "Loyal"),
+    "C09": (400, 6, 120000, "155", "Can't Lose Them"),
+    "C10": (130, 2, 12000, "224", "Hibernating"),
+}
+
+
+def test_rfm_exact(first):
+    rfm = first["marts.mart_customer_rfm"]
+    assert len(rfm) == 12
+    for cid, (rec, freq, mon, code, seg) in RFM_EXPECTED.items():
+        row = rfm.loc[cid]
+        assert (row.recency_days, row.frequency, row.monetary, row.rfm_code, row.rfm_segment) == (rec, freq, mon, code, seg), cid
+        assert str(row.r_score) + str(row.f_score) + str(row.m_score) == code
+    for cid in ("C11", "C12"):  # no orders / only a cancelled order
+        row = rfm.loc[cid]
+        assert row.rfm_segment == "No purchases" and row.frequency == 0 and pd.isna(row.r_score) and row.rfm_code is None
+
+
+# --------------------------------------------------------------------------------------------- RFCM
+def test_rfcm_exact(first):
+    rfcm = first["marts.mart_customer_rfcm"]
+    # C07: 4 complaint tickets + 1 return in 365 days over 365/30.4375 months; calls 6 x 100 min +
+    # tickets 4 x 40 min = 760 minutes -> 0.417 complaints and 63.4 minutes a month -> C 1, R 1.
+    c07 = rfcm.loc["C07"]
+    assert c07.complaints_window == 5
+    assert c07.complaints_per_month == pytest.approx(5 / (365 / 30.4375))
+    assert c07.manager_minutes_window == pytest.approx(760)
+    assert (c07.c_score, c07.resource_score) == (1, 1)
+    assert c07.rfcm_code == "43255"  # RFM 432, then complaint/resource LEVELS 5 and 5 (seed 000)
+    assert (c07.value_level, c07.toxicity_level, c07.rfcm_strategy) == ("mid", "toxic", "move_to_self_service")
+    # C01: no complaints, no manager time: the seed's ideal 55511
+    c01 = rfcm.loc["C01"]
+    assert (c01.c_score, c01.resource_score, c01.rfcm_code, c01.rfcm_strategy) == (5, 5, "55511", "keep")
+    assert rfcm.loc["C05"].rfcm_code == "11111"
+    # C11: no purchases; 2 complaints in 60 days of tenure (rates over max(60, 30.4375) days);
+    # minutes = 2 x 50 handling + 3 inbound x 3 + 2 outbound x 5 = 119
+    c11 = rfcm.loc["C11"]
+    assert c11.manager_minutes_window == pytest.approx(119)
+    assert c11.complaints_per_month == pytest.approx(2 / (60 / 30.4375))
+    assert (c11.c_score, c11.resource_score) == (1, 1)
+    assert c11.rfcm_code is None and c11.rfcm_strategy == "disconnect"
+    assert rfcm.loc["C12"].rfcm_strategy == "nurture"
+
+
+def test_rfcm_alarm(first):
+    alarm = first["marts.mart_rfcm_alarm"]
+    assert len(alarm) == 1
+    row = alarm.iloc[0]
+    assert row.customers == 12 and row.customers_low_c_and_r == 2
+    assert row.share_low_c_and_r == pytest.approx(2 / 12)
+    assert row.threshold_share == pytest.approx(0.10) and bool(row.is_alarm)
+
+
+# ---------------------------------------------------------------------------------- cycles & states
+LIFECYCLE_EXPECTED = {
+    # customer: (cycle_days, cycle_source, expected_next_purchase, lifecycle_state, risk_stage)
+    "C01": (30, "customer", date(2026, 7, 20), "active", "active"),
+    "C02": (60, "customer", date(2026, 6, 5), "sleeping", "at_risk"),
+    "C03": (30, "customer", date(2026, 5, 11), "hot_inactive", "at_risk"),  # cart abandoned 5 days ago
+    "C04": (60, "customer", date(2026, 2, 10), "near_death", "potential_churn"),  # 200 > 2 x 60
+    "C05": (40, "customer", date(2024, 2, 21), "dead", "churned"),  # (60 + 2 x 30 business) / 3
+    "C06": (30, "category", date(2026, 7, 25), "active", "active"),  # one-time buyer: category A cycle
+    "C07": (35, "customer", date(2026, 6, 15), "hot_inactive", "at_risk"),  # (2 x 40 + 2 x 30) / 4; complaint
+    "C08": (36, "customer", date(2026, 6, 21), "active", "active"),  # (3 x 40 + 2 x 30) / 5; 45 <= 46.8
+    "C09": (30, "customer", date(2025, 6, 25), "near_death", "potential_churn"),  # beyond horizon, opened mail
+    "C10": (220 / 3, "customer", date(2026, 5, 4), "sleeping", "at_risk"),  # (100 + 2 x 60) / 3
+}
+
+
+def test_cycles_and_lifecycle_exact(first):
+    lc = first["marts.mart_customer_lifecycle"]
+    for cid, (cycle, source, expected, state, risk) in LIFECYCLE_EXPECTED.items():
+        row = lc.loc[cid]
+        assert row.cycle_days == pytest.approx(cycle), cid
+        assert row.cycle_source == source, cid
+        assert pd.Timestamp(row.expected_next_purchase).date() == expected, cid
+        assert (row.lifecycle_state, row.risk_stage) == (state, risk), cid
+    assert list(lc.loc["C03"].triggers) == ["cart_abandon"]
+    assert list(lc.loc["C07"].triggers) == ["complaint"]
+    assert lc.loc["C11"].lifecycle_state == "no_purchases" and lc.loc["C12"].lifecycle_state == "no_purchases"
+    assert lc.loc["C02"].has_unsubscribed
+
+
+# --------------------------------------------------------------------------------- risk x value
+def test_risk_value_matrix(first):
+    pos = first["marts.mart_customer_risk_value"]
+    expected = {"C01": ("gold", 1), "C02": ("silver", 2), "C03": ("silver", 2), "C04": ("silver", 3),
+                "C05": ("bronze", 1), "C06": ("bronze", 1), "C07": ("bronze", 2), "C08": ("bronze", 1),
+                "C09": ("platinum", 5), "C10": ("silver", 2)}
+    for cid, (tier, level) in expected.items():
+        assert (pos.loc[cid].value_tier, pos.loc[cid].action_level) == (tier, level), cid
+    matrix = first["marts.mart_risk_value_matrix"]
+    assert len(matrix) == 16
+    assert matrix.customers.sum() == 10 == pos.risk_stage.notna().sum()
+    assert matrix.customers.sum() + pos.risk_stage.isna().sum() == len(first["marts.customer_360"])
+    assert matrix.revenue.sum() == pytest.approx(273000)
+    cell = matrix[(matrix.risk_stage == "at_risk") & (matrix.value_tier == "silver")].iloc[0]
+    assert (cell.customers, cell.revenue) == (3, 44000)
+
+
+# ----------------------------------------------------------------------------------- action lists
+def test_action_lists(first):
+    al = first["marts.mart_action_list"].reset_index()
+    got = {(r.list_name, r.customer_id): r for r in al.itertuples()}
+    assert set(got) == {
+        ("should_have_bought", "C02"), ("should_have_bought", "C07"), ("should_have_bought", "C08"),
+        ("reactivation", "C02"), ("reactivation", "C10"), ("goodbye", "C05"),
+        ("hot_trigger", "C03"), ("hot_trigger", "C07"),
+    }
+    assert got[("reactivation", "C02")].step == 3  # asleep since 2026-06-24: chain day 7
+    assert got[("reactivation", "C10")].step == 6  # chain day 35: deep sleep
+    assert (got[("reactivation", "C02")].channel, got[("reactivation", "C02")].contact) == ("phone", "+79120000002")
+    assert (got[("goodbye", "C05")].channel, got[("goodbye", "C05")].contact) == ("email", "darya@example.ru")
+    assert got[("should_have_bought", "C08")].channel == "none"
+    assert "корзин" in got[("hot_trigger", "C03")].reason
+    assert all(isinstance(r.reason, str) and r.reason for r in got.values())
+
+
+# -------------------------------------------------------------------------------------- serving
+def test_customer_360(first):
+    c360 = first["marts.customer_360"]
+    assert len(c360) == 12 and c360.index.is_unique
+    row = c360.loc["C09"]
+    assert (row.rfm_segment, row.lifecycle_state, row.risk_stage, row.value_tier, row.action_level) == (
+        "Can't Lose Them", "near_death", "potential_churn", "platinum", 5)
+    assert row.recommended_action.startswith("Уровень 5")
+    assert c360.loc["C11"].recommended_action.startswith("Нет покупок, токсичен")  # disconnect first
+    assert c360.churn_probability.isna().all()  # ml.* tables absent: NULL, the model still builds
+
+
+def test_customer_360_joins_ml_tables(tmp_path):
+    f = handmade_fixture()
+    f.ml = {
+        "churn_scores": [{"customer_id": "C01", "churn_probability": 0.1, "churn_model": "hgb"}],
+        "toxicity_scores": [{"customer_id": "C07", "toxicity_probability": 0.9}],
+        "customer_clusters": [{"customer_id": "C07", "cluster_id": 3, "cluster_name": "Жалуются, мало покупают"}],
+        "health_scores": [{"customer_id": "C07", "health_score": 21.5, "health_band": "red",
+                           "top_reasons": "жалобы; время менеджера", "health_delta": -4.0}],
+    }
+    db = f.write(tmp_path / "w.duckdb")
+    run_dbt(db, AS_OF)
+    c360 = by_customer(db, "marts.customer_360")
+    assert c360.loc["C01"].churn_probability == pytest.approx(0.1)
+    assert c360.loc["C07"].toxicity_probability == pytest.approx(0.9)
+    assert (c360.loc["C07"].cluster_name, c360.loc["C07"].health_band) == ("Жалуются, мало покупают", "red")
+    assert pd.isna(c360.loc["C02"].churn_probability)
+
+
+# ------------------------------------------------------------------------------ history / migration
+def test_history_idempotent(runs):
+    h1, h2 = runs["history_1"], runs["history_2"]
+    assert h1.n.tolist() == [12] and h2.n.tolist() == [12]  # same as-of twice -> one snapshot
+    assert runs["matrix_hist_2"].n.tolist() == [16]
+    h3 = read(runs["db"], "select as_of, count(*) as n from marts.mart_customer_history group by all order by 1")
+    assert [(pd.Timestamp(a).date(), n) for a, n in zip(h3.as_of, h3.n)] == [(AS_OF, 12), (AS_OF_2, 12)]
+
+
+def test_migration_across_two_dates(runs):
+    mig = by_customer(runs["db"], "marts.mart_segment_migration")
+    assert len(mig) == 12
+    assert (pd.Timestamp(mig.previous_as_of.iloc[0]).date(), pd.Timestamp(mig.as_of.iloc[0]).date()) == (AS_OF, AS_OF_2)
+    # C01: last purchase 40 days before 2026-07-30 > 30 x 1.3 -> active becomes sleeping
+    c01 = mig.loc["C01"]
+    assert (c01.from_rfm_segment, c01.from_lifecycle_state, c01.to_lifecycle_state) == ("Champions", "active", "sleeping")
+    assert c01.movement == "moved" and c01.lifecycle_changed
+    rfm_now = by_customer(runs["db"], "marts.mart_customer_rfm")
+    assert (mig.to_rfm_segment == rfm_now.rfm_segment).all()
+    assert (mig.loc[["C11", "C12"], "movement"] == "same").all()
+
+
+# ----------------------------------------------------------------------------------- as-of correctness
+def test_rows_after_as_of_change_nothing(runs, tmp_path):
+    db = add_future_rows(handmade_fixture()).write(tmp_path / "future.duckdb")
+    run_dbt(db, AS_OF)
+    for table, before in runs["first"].items():
+        after = read(db, f"select * from {table}")
+        keys = [c for c in ("list_name", "customer_id", "risk_stage", "value_tier") if c in before.columns]
+        pd.testing.assert_frame_equal(
+            before.sort_values(keys).reset_index(drop=True) if keys else before,
+            after.sort_values(keys).reset_index(drop=True) if keys else after,
+            check_dtype=False, obj=table,
+        )
+    # fixed thresholds keep scores comparable over time (rfm_score_mode: fixed)
+    run_dbt(db, AS_OF, seed=False, select=["int_customer_orders", "mart_customer_rfm"], extra_vars={"rfm_score_mode": "fixed"})
+    rfm = by_customer(db, "marts.mart_customer_rfm")
+    assert rfm.loc["C01", "rfm_code"] == "544"  # 10 days -> 5, 8 orders -> 4 (> 4, not > 8), 80000 -> 4
+    assert rfm.loc["C09", "rfm_code"] == "145"  # 400 days -> 1, 6 orders -> 4, 120000 -> 5
+    assert rfm.loc["C02", "rfm_code"] == "433"  # 85 days -> 4, 4 orders -> 3, 20000 -> 3
