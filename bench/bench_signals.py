@@ -22,8 +22,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ml.signals import score_messages  # noqa: E402
-from ml.signals.evaluation import evaluate, load_eval  # noqa: E402
+from ml.signals import score_messages
+from ml.signals.evaluation import evaluate, load_eval
 
 RU_OPEN = ["", "", "Здравствуйте! ", "Добрый день. ", "Привет! ", "Коллеги, ", "Добрый вечер, "]
 RU_CLOSE = ["", "", " С уважением, {name}.", " Спасибо.", " {name}, отдел закупок.", " Заказ №{num}.",
@@ -85,14 +85,22 @@ def throughput(n: int) -> float:
     corpus = build_corpus(n)
     t_build = time.perf_counter() - t0
     distinct = corpus["text"].nunique()
+    c0 = os.times()
     t0 = time.perf_counter()
     out = score_messages(corpus)
     dt = time.perf_counter() - t0
+    c1 = os.times()
+    cpu = (c1.user - c0.user) + (c1.system - c0.system) + (c1.children_user - c0.children_user) + (
+        c1.children_system - c0.children_system)
     assert len(out) == n
     rate = n / dt
     print(f"\n== throughput: {n:,} messages ({distinct:,} distinct texts; corpus built in {t_build:.1f}s), "
           f"{os.cpu_count()} cores ==")
-    print(f"score_messages: {dt:.1f}s  ->  {rate:,.0f} messages/s")
+    cores = os.cpu_count() or 1
+    print(f"score_messages wall: {dt:.1f}s  ->  {rate:,.0f} messages/s")
+    print(f"CPU time (self + workers): {cpu:.1f}s = {cpu / n * 1e6:.0f} µs/message  ->  "
+          f"{n / (cpu / cores):,.0f} messages/s if the {cores} cores were ours alone")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f}")
     print(out["language"].value_counts().to_dict(), out["tone_label"].value_counts().to_dict())
     return rate
 

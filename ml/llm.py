@@ -15,8 +15,9 @@ import os
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Protocol
 
 MARKER_KEYS = ("passive_aggressive", "ultimatum", "competitor", "data_export", "price_complaint",
                "billing_complaint", "refund_request")

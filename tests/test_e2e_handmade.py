@@ -40,7 +40,7 @@ m1,2024-06-21 10:00,Ivan.Ivanov@mail.ru,manager@shop.ru,Спасибо,"Спас
 """
 
 CALLS = """call_id,started_at,phone,direction,status,duration_sec,manager
-k1,2024-06-02 12:00,+79033112233,inbound,answered,300,Смирнова
+k1,2024-06-02 12:00,+79031112233,inbound,answered,300,Смирнова
 """
 
 

@@ -1,7 +1,6 @@
 """Health-score arithmetic, bands, reasons, deltas and alerts."""
 import numpy as np
 import pandas as pd
-import pytest
 
 from ml.alerts import build_alerts
 from ml.health import band_of, health_from_risk, health_scores, load_health_config

@@ -79,7 +79,7 @@ def test_negated_export_still_counts_when_unable(eng):
 
 
 def test_tone_negation_and_intensifiers(eng):
-    t = lambda s: eng.score_text(s)[1]  # noqa: E731
+    t = lambda s: eng.score_text(s)[1]
     assert t("Не очень доволен работой поддержки") < -0.05
     assert eng.score_text("Не очень доволен работой поддержки")[2] == "negative"
     assert t("Не доволен") < t("Не очень доволен") < 0          # «не очень» softens

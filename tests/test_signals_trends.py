@@ -69,7 +69,7 @@ def test_silence_flags(signals):
 
 def test_only_data_up_to_as_of(signals):
     t = customer_trends(signals, "2025-05-31", {}).set_index("customer_id")
-    assert t.loc["A", "n_inbound_total"] == 2 and t.loc["A", "formalisation"] == False  # noqa: E712
+    assert t.loc["A", "n_inbound_total"] == 2 and t.loc["A", "formalisation"] == False
     assert "B" in t.index and t.loc["B", "silence_days"] == 82 and not t.loc["B", "silent_90"]
 
 

@@ -30,7 +30,7 @@ _EN_STOP_RE = re.compile(
 _PUNCT = frozenset(".,!?;:")
 _DEL_CYR = dict.fromkeys(range(0x430, 0x450))            # а..я (text is lower-cased, ё folded)
 _DEL_LAT = dict.fromkeys(range(ord("a"), ord("z") + 1))
-_DEL_COMMON = dict.fromkeys(list(range(0, 0x250)) + list(range(0x400, 0x460)) + list(range(0x2000, 0x2070))
+_DEL_COMMON = dict.fromkeys(list(range(0x250)) + list(range(0x400, 0x460)) + list(range(0x2000, 0x2070))
                             + list(range(0x20A0, 0x20C0)) + list(range(0x2100, 0x2200)) + list(range(0x1F000, 0x1FB00)))
 _NON_RU_CYR_RE = re.compile(r"[іїєґўқғңүұһәө]")
 _ACCENTED_RE = re.compile(r"[à-öø-ÿ]")

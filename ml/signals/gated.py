@@ -9,10 +9,11 @@ must contain; a pattern without such a literal (>= 2 chars) always runs.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 try:  # Python >= 3.11
-    from re import _constants as _c, _parser as _p  # type: ignore[attr-defined]
+    from re import _constants as _c  # type: ignore[attr-defined]
+    from re import _parser as _p
 except ImportError:  # pragma: no cover
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _p  # type: ignore[no-redef]
@@ -64,7 +65,7 @@ def _required(seq) -> frozenset[str] | None:
 def required_literals(pattern: str) -> frozenset[str] | None:
     try:
         return _required(_p.parse(pattern))
-    except Exception:  # pragma: no cover - unknown construct: always run
+    except (re.error, TypeError, ValueError, IndexError, AttributeError):  # pragma: no cover - always run
         return None
 
 

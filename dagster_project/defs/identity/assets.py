@@ -49,7 +49,8 @@ def identity_resolution(context: dg.AssetExecutionContext):
     settings = load_settings()
     as_of = resolve_as_of(context.run.tags)
     config = load_config()
-    decisions_path = Path(config.get("review", {}).get("decisions_path") or settings.data_dir / "identity_decisions.csv")
+    # Reviewed pairs (must_link / cannot_link): config `decisions.path`, relative to the data folder.
+    decisions_path = Path((config.get("decisions") or {}).get("path") or "identity_decisions.csv")
     decisions = _read_decisions(decisions_path if decisions_path.is_absolute() else settings.data_dir / decisions_path)
     with connect(settings.warehouse_path) as con:
         ensure_schema(con, "core")
@@ -57,6 +58,9 @@ def identity_resolution(context: dg.AssetExecutionContext):
             con.execute("SELECT customer_id, source, source_record_id FROM core.customer_identity").df()
             if _table_exists(con, "core", "customer_identity")
             else None
+        )
+        previous_aliases = (
+            con.execute("SELECT * FROM core.customer_aliases").df() if _table_exists(con, "core", "customer_aliases") else None
         )
         result = resolve_identities(
             con,
@@ -66,6 +70,7 @@ def identity_resolution(context: dg.AssetExecutionContext):
             decisions=decisions,
             as_of=as_of,
             write_to_schema="core",
+            previous_aliases=previous_aliases,
         )
         stats = dict(result.stats)
         truth_metrics = {}

@@ -180,7 +180,27 @@ def _model_for(kind: str, train, data, as_of: dt.date, config: dict, model_dir: 
     return model, True
 
 
+def _train_and_score(kind: str, facts, as_of: dt.date, config: dict, model_dir: Path, log):
+    """Train (or reuse) and score; with too little history for any model, say so in the scores."""
+    from ml.churn import score_churn, score_toxicity, train_churn, train_toxicity
+
+    train, score = (train_churn, score_churn) if kind == "churn" else (train_toxicity, score_toxicity)
+    try:
+        model, new = _model_for(kind, train, facts, as_of, config, model_dir, log)
+    except ValueError as exc:
+        if "not enough" not in str(exc):
+            raise
+        log.warning(f"{kind}: no model — {exc}; scores are left empty with the reason")
+        ids = facts["customers"]["customer_id"]
+        return None, False, pd.DataFrame(
+            {"customer_id": ids, f"{kind}_probability": pd.Series([None] * len(ids), dtype="float64"), f"{kind}_model": "insufficient_history"}
+        )
+    return model, new, score(model, facts, as_of)
+
+
 def _metrics_metadata(model) -> dict:
+    if model is None:
+        return {"model_kind": "insufficient_history"}
     flat = {k: v for k, v in (model.metrics or {}).items() if isinstance(v, (int, float, str))}
     return {
         "model_kind": model.model_kind,
@@ -203,7 +223,7 @@ def _metrics_metadata(model) -> dict:
     pool=WAREHOUSE_POOL,
 )
 def churn_and_toxicity(context: dg.AssetExecutionContext):
-    from ml.churn import explain_drivers, score_churn, score_toxicity, train_churn, train_toxicity
+    from ml.churn import explain_drivers
 
     settings = load_settings()
     as_of = resolve_as_of(context.run.tags)
@@ -213,13 +233,10 @@ def churn_and_toxicity(context: dg.AssetExecutionContext):
         facts = load_customer_facts(con, as_of)
         clusters = con.execute("SELECT customer_id, cluster_name FROM ml.customer_clusters").df()
         segments = clusters.set_index("customer_id")["cluster_name"]
-        churn_model, churn_new = _model_for("churn", train_churn, facts, as_of, config, model_dir, context.log)
-        tox_model, tox_new = _model_for("toxicity", train_toxicity, facts, as_of, config, model_dir, context.log)
-        churn = score_churn(churn_model, facts, as_of)
-        toxicity = score_toxicity(tox_model, facts, as_of)
-        drivers = pd.concat(
-            [explain_drivers(churn_model, segments), explain_drivers(tox_model, segments)], ignore_index=True
-        )
+        churn_model, churn_new, churn = _train_and_score("churn", facts, as_of, config, model_dir, context.log)
+        tox_model, tox_new, toxicity = _train_and_score("toxicity", facts, as_of, config, model_dir, context.log)
+        trained = [(m, new, len(scores)) for m, new, scores in ((churn_model, churn_new, churn), (tox_model, tox_new, toxicity)) if m is not None]
+        drivers = pd.concat([explain_drivers(m, segments) for m, _, _ in trained] or [pd.DataFrame()], ignore_index=True)
         runs = pd.DataFrame(
             [
                 {
@@ -234,7 +251,7 @@ def churn_and_toxicity(context: dg.AssetExecutionContext):
                     "metrics": json.dumps(m.metrics, default=str),
                     "scored_customers": n,
                 }
-                for m, new, n in ((churn_model, churn_new, len(churn)), (tox_model, tox_new, len(toxicity)))
+                for m, new, n in trained
             ]
         )
         counts = {
