@@ -14,6 +14,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
+from data_quality.config import load_yaml
 
 from .project import ClientpulseDbtTranslator, dbt_project, ensure_manifest
 
@@ -24,8 +25,12 @@ TRANSLATOR = ClientpulseDbtTranslator()
 def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     as_of = resolve_as_of(context.run.tags)
     os.environ["CLIENTPULSE_WAREHOUSE"] = str(load_settings().warehouse_path)
+    # thresholds from config/analytics.yaml (a user's CLIENTPULSE_CONFIG_DIR copy wins) + the as-of date
+    dbt_vars = {**load_yaml("analytics.yaml"), "as_of": as_of.isoformat()}
     context.log.info(f"dbt build as of {as_of}")
-    yield from dbt.cli(["build", "--indirect-selection", "buildable", "--vars", json.dumps({"as_of": as_of.isoformat()})], context=context).stream()
+    yield from dbt.cli(
+        ["build", "--indirect-selection", "buildable", "--vars", json.dumps(dbt_vars)], context=context
+    ).stream()
 
 
 @dbt_assets(
@@ -42,7 +47,7 @@ def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 @dbt_assets(
     manifest=MANIFEST,
-    select="path:models/marts",
+    select="path:models/marts path:models/quality",
     name="dbt_marts",
     dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,
