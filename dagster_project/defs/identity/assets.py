@@ -40,6 +40,13 @@ def _read_decisions(path: Path) -> pd.DataFrame | None:
         dg.AssetSpec(kinds={"python", "duckdb", "splink"}, key=["core", "customer_aliases"], description="Retired customer ids → the surviving id (merges across runs)."),
         dg.AssetSpec(kinds={"python", "duckdb", "splink"}, key=["core", "identity_review_pairs"], description="Uncertain probabilistic pairs for a human to confirm or reject."),
     ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "customer_ids_stable",
+            asset=dg.AssetKey(["core", "customer_identity"]),
+            description="How many records changed customer_id since the previous run (merges, splits).",
+        )
+    ],
     group_name="identity",
     pool=WAREHOUSE_POOL,
 )
@@ -82,6 +89,25 @@ def identity_resolution(context: dg.AssetExecutionContext):
         counts = {t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0] for t in IDENTITY_OUTPUTS}
 
     context.log.info(f"identity: {counts}, stats {stats}, truth {truth_metrics}")
+    changed = int(stats.get("records_id_changed", 0))
+    previous_records = 0 if previous is None else len(previous)
+    changed_share = changed / previous_records if previous_records else 0.0
+    max_share = float((config.get("ids") or {}).get("max_changed_share", 0.02))
+    yield dg.AssetCheckResult(
+        check_name="customer_ids_stable",
+        asset_key=["core", "customer_identity"],
+        passed=changed_share <= max_share,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "records_id_changed": changed,
+            "previous_records": previous_records,
+            "changed_share": round(changed_share, 6),
+            "max_changed_share": max_share,
+            "ids_merged": int(stats.get("ids_merged", 0)),
+            "customers_new": int(stats.get("customers_new", 0)),
+            "customers_split_off": int(stats.get("customers_split_off", 0)),
+        },
+    )
     yield dg.MaterializeResult(
         asset_key=["core", "customer_identity"],
         metadata={
