@@ -189,14 +189,14 @@ def test_eml_headers_bodies_direction(tmp_path, con):
     got = q(con, "SELECT message_id, sent_at, from_address, to_address, subject, body, direction, _extra, _line "
                  "FROM raw.mail_messages ORDER BY _source_file")
     inbound, outbound = got
-    assert inbound[:7] == ("abc.123@client.ru", "2024-03-01T10:15:00+03:00", "Ivan@Client.ru",
+    assert inbound[:7] == ("<abc.123@client.ru>", "2024-03-01T10:15:00+03:00", "Ivan@Client.ru",
                            "sales@clientpulse-demo.ru, boss@clientpulse-demo.ru", "Вопрос",
                            "Добрый день!\nГде заказ?", "inbound")
     extra = json.loads(inbound[7])
     assert extra["from_name"] == "Иван Петров" and extra["cc_address"] == "other@x.ru"
     assert "> old quoted text" in extra["body_original"]
     assert inbound[8] == 1
-    assert outbound[0] == "out-1@clientpulse-demo.ru" and outbound[6] == "outbound"
+    assert outbound[0] == "<out-1@clientpulse-demo.ru>" and outbound[6] == "outbound"
     assert outbound[5] == "Здравствуйте, Иван!\nЗаказ в пути."
     ok(con)
 
@@ -219,7 +219,7 @@ def test_mbox_messages_and_rejects(tmp_path, con):
     write(tmp_path, "land/mail/garbage.eml", "just some words\nwithout headers\n")
     ingest_landing(con, tmp_path / "land")
     assert q(con, "SELECT message_id, direction, body, _line FROM raw.mail_messages ORDER BY _line") == [
-        ("m1@x.ru", "inbound", "first", 1), ("m2@x.ru", "outbound", "second", 2)]
+        ("<m1@x.ru>", "inbound", "first", 1), ("<m2@x.ru>", "outbound", "second", 2)]
     assert q(con, "SELECT file, line, split_part(reason, ':', 1) FROM raw.rejected_rows ORDER BY file, line") == [
         ("mail/archive.mbox", 3, "duplicate_id"), ("mail/archive.mbox", 4, "empty_id"),
         ("mail/broken.mbox", 0, "not_an_mbox"), ("mail/empty.eml", 0, "empty_file"),

@@ -162,9 +162,9 @@ def parse_message(data: bytes, cfg: LandingConfig) -> list[str | None]:
     present = {k.lower() for k in msg.keys()}  # noqa: SIM118
     if not present & {"from", "to", "date", "message-id", "subject"}:
         raise ValueError("no e-mail headers (From/To/Date/Message-ID/Subject)")
+    # The Message-ID exactly as written in the header (angle brackets included): the contract's
+    # source_record_id is the id "as landed", and mail clients quote it with the brackets.
     mid = " ".join(_header(msg, "Message-ID")).strip()
-    if mid.startswith("<") and mid.endswith(">"):
-        mid = mid[1:-1].strip()
     date_raw = " ".join(_header(msg, "Date")).strip() or None
     sent_at = date_raw
     if date_raw:

@@ -33,3 +33,13 @@
 {% macro clean_text(col) -%}
     nullif(trim({{ col }}), '')
 {%- endmacro %}
+
+{#- Matching key of a CRM contact id: an all-digit id loses its leading zeros, because an Excel
+    round trip turns `000123` into `123` in one export and not in another. Display keeps the id
+    exactly as landed. -#}
+{% macro contact_id_key(col) -%}
+    case
+        when regexp_full_match(trim({{ col }}), '[0-9]+') then coalesce(nullif(ltrim(trim({{ col }}), '0'), ''), '0')
+        else nullif(trim({{ col }}), '')
+    end
+{%- endmacro %}

@@ -391,6 +391,10 @@ def make_events(rng: np.random.Generator, ps: Persons, contacts: Contacts, end_d
     email = where(rng.random(n) < r["event_email"], pc.utf8_lower(take(ps.email, pidx)), None)
     ph = where((rng.random(n) < r["event_phone"]) & (ps.mobile[pidx] > 0),
                R.telephony_phone(rng, np.maximum(ps.mobile[pidx], 1)), None)
+    # an event export is per contact: a row with no identifier at all falls back to the contact id
+    no_id = (pc.is_null(cid).to_numpy(zero_copy_only=False) & pc.is_null(email).to_numpy(zero_copy_only=False)
+             & pc.is_null(ph).to_numpy(zero_copy_only=False))
+    cid = where(~no_id, cid, contacts.primary_id.take(pa.array(pidx)))
     ids = cat("EV", num_str(np.arange(n) + 1, 9))
     cols = {"event_id": ids, "occurred_at": R.datetimes_mixed(rng, secs, ["iso_t", "iso_time"], [0.85, 0.15]),
             "contact_id": cid, "email": email, "phone": ph, "event_type": take(P.EVENT_TYPES, et)}

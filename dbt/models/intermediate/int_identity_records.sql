@@ -6,7 +6,7 @@ with contacts as (
     select
         'crm_contact' as source,
         contact_id as source_record_id,
-        contact_id as crm_contact_id,
+        {{ contact_id_key('contact_id') }} as crm_contact_id,
         case when phone_is_valid then phone_e164 end as phone_e164,
         comment_phone_e164 as phone_e164_extra,
         coalesce(case when email_is_valid and email_is_personal then email_key end, comment_email_key) as email_key,
@@ -39,7 +39,7 @@ with contacts as (
 
 orders as (
     select
-        'order' as source, order_id as source_record_id, contact_id as crm_contact_id,
+        'order' as source, order_id as source_record_id, {{ contact_id_key('contact_id') }} as crm_contact_id,
         null as phone_e164, null as phone_e164_extra, null as email_key,
         null as first_name_key, null as last_name_key, null as middle_name_key,
         null as first_name_canonical_key, null as name_key, true as is_placeholder_name,
@@ -77,7 +77,7 @@ calls as (
 
 tickets as (
     select
-        'ticket', ticket_id, contact_id, phone_e164, null, email_key,
+        'ticket', ticket_id, {{ contact_id_key('contact_id') }}, phone_e164, null, email_key,
         null, null, null, null, null, true,
         null::date, null, null, null,
         created_at,
@@ -89,7 +89,7 @@ tickets as (
 
 events as (
     select
-        'event', event_id, contact_id, phone_e164, null, email_key,
+        'event', event_id, {{ contact_id_key('contact_id') }}, phone_e164, null, email_key,
         null, null, null, null, null, true,
         null::date, null, null, null,
         occurred_at,

@@ -1,0 +1,282 @@
+"""The data-filling standard as Dagster asset checks (Great Expectations 1.x on DuckDB frames).
+
+One ``@multi_asset_check`` per standard table (``config/data_standard.yaml``):
+
+========================= ==============================
+standard table            asset
+========================= ==============================
+``stg_crm_contacts``      ``staging/stg_crm_contacts``
+``stg_orders``            ``staging/stg_orders``
+``core_customers``        ``core/customers``
+========================= ==============================
+
+Every rule is its own check (named after the rule): severity ``error`` → a *blocking* check with
+ERROR severity (a failure stops the assets downstream of the table), ``warn`` → a non-blocking
+WARN check. A summary check ``data_filling_standard`` (WARN, never blocking) carries the whole
+report. Metadata: counts, failing ids (≤ 20), the static Data Docs page under
+``<data dir>/quality_docs/``.
+
+GX validates frames pulled from DuckDB (its SQL path does not work on DuckDB) and is imported
+lazily inside ``run_standard`` (~5 s), never at code-location load. One check per asset, not one
+for all three: a check spanning ``stg_crm_contacts`` and ``core/customers`` would wait for identity,
+while identity waits for the blocking staging checks — a cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Iterator
+
+import dagster as dg
+import pandas as pd
+
+from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
+from dagster_project.warehouse import connect
+from data_quality.config import load_yaml
+
+STANDARD_FILE = "data_standard.yaml"
+SUMMARY_CHECK = "data_filling_standard"
+DOCS_DIR = "quality_docs"
+
+# standard table → (asset key, warehouse relation)
+STANDARD_TABLES: dict[str, tuple[dg.AssetKey, str]] = {
+    "stg_crm_contacts": (dg.AssetKey(["staging", "stg_crm_contacts"]), "staging.stg_crm_contacts"),
+    "stg_orders": (dg.AssetKey(["staging", "stg_orders"]), "staging.stg_orders"),
+    "core_customers": (dg.AssetKey(["core", "customers"]), "core.customers"),
+}
+
+
+# ----------------------------------------------------------------------------- pure helpers
+
+
+def table_rules(table: str, config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    cfg = config if config is not None else load_yaml(STANDARD_FILE)
+    return list(((cfg.get("tables") or {}).get(table) or {}).get("rules") or [])
+
+
+def rule_columns(table: str, config: dict[str, Any] | None = None) -> list[str]:
+    """Columns the standard of ``table`` reads (id column first): only those are pulled from DuckDB."""
+    cfg = config if config is not None else load_yaml(STANDARD_FILE)
+    spec = (cfg.get("tables") or {}).get(table) or {}
+    cols: list[str] = [spec["id_column"]] if spec.get("id_column") else []
+    for rule in spec.get("rules") or []:
+        for key in ("column", "by"):
+            if rule.get(key):
+                cols.append(rule[key])
+        cols.extend(rule.get("columns") or [])
+    return list(dict.fromkeys(cols))
+
+
+def is_blocking(rule: dict[str, Any]) -> bool:
+    return str(rule.get("severity", "error")) == "error"
+
+
+def docs_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / DOCS_DIR
+
+
+def write_data_docs(report, out_dir: Path) -> Path:
+    """Write ``<out>/<table>/index.html`` and rebuild ``<out>/index.html`` from every stored report.
+
+    Each check stores its report as JSON next to the HTML, so the combined page always shows the
+    latest result of every table, whichever check ran last.
+    """
+    from data_quality.standard import RuleResult, StandardReport, build_data_docs
+
+    out_dir = Path(out_dir)
+    table_page = build_data_docs([report], out_dir / report.table)
+    store = out_dir / "reports"
+    store.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "table": report.table,
+        "as_of": report.as_of.isoformat(),
+        "row_count": report.row_count,
+        "results": [asdict(r) for r in report.results],
+    }
+    (store / f"{report.table}.json").write_text(json.dumps(payload, default=str, ensure_ascii=False), encoding="utf-8")
+    reports = []
+    for path in sorted(store.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        reports.append(
+            StandardReport(
+                table=data["table"],
+                as_of=dt.date.fromisoformat(data["as_of"]),
+                row_count=int(data["row_count"]),
+                results=[RuleResult(**r) for r in data["results"]],
+            )
+        )
+    build_data_docs(reports, out_dir)
+    return table_page
+
+
+def _rule_metadata(result, docs_page: Path | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "severity": result.severity,
+        "expectation": str(result.expectation_type),
+        "column": result.column or "",
+        "unexpected_count": int(result.unexpected_count),
+        "element_count": int(result.element_count),
+        "unexpected_percent": round(float(result.unexpected_percent), 4),
+        "failing_ids_sample": dg.MetadataValue.json([str(i) if i is not None else None for i in result.failing_ids]),
+    }
+    if result.observed_value is not None:
+        meta["observed_value"] = dg.MetadataValue.json(result.observed_value) if isinstance(
+            result.observed_value, (dict, list)
+        ) else str(result.observed_value)
+    if result.reason:
+        meta["reason"] = result.reason
+    if docs_page is not None:
+        meta["data_docs"] = dg.MetadataValue.path(str(docs_page))
+    return meta
+
+
+def check_results(
+    table: str,
+    asset_key: dg.AssetKey,
+    report,
+    spec_rules: dict[str, dict[str, Any]],
+    docs_page: Path | None,
+) -> Iterator[dg.AssetCheckResult]:
+    """One result per rule check (as declared when the code location loaded) plus the summary."""
+    by_name = {r.rule: r for r in report.results}
+    for name, rule in spec_rules.items():
+        severity = dg.AssetCheckSeverity.ERROR if is_blocking(rule) else dg.AssetCheckSeverity.WARN
+        result = by_name.get(name)
+        if result is None:  # the rule left the YAML after the code location loaded
+            yield dg.AssetCheckResult(
+                check_name=name, asset_key=asset_key, passed=True, severity=severity,
+                metadata={"note": "rule no longer in config/data_standard.yaml; reload the code location"},
+            )  # fmt: skip
+            continue
+        yield dg.AssetCheckResult(
+            check_name=name,
+            asset_key=asset_key,
+            passed=bool(result.success),
+            severity=severity,
+            metadata=_rule_metadata(result, docs_page),
+            description=f"{table}: {name} ({result.severity})",
+        )
+    meta = report.to_metadata()
+    summary: dict[str, Any] = {
+        "row_count": report.row_count,
+        "as_of": meta["as_of"],
+        "rules_total": meta["rules_total"],
+        "rules_failed_error": dg.MetadataValue.json(meta["rules_failed_error"]),
+        "rules_failed_warn": dg.MetadataValue.json(meta["rules_failed_warn"]),
+        "unexpected_counts": dg.MetadataValue.json(
+            {r.rule: int(r.unexpected_count) for r in report.results if not r.success}
+        ),
+        "report": dg.MetadataValue.json(meta["rules"]),
+    }
+    if docs_page is not None:
+        summary["data_docs"] = dg.MetadataValue.path(str(docs_page))
+        summary["data_docs_index"] = dg.MetadataValue.path(str(docs_page.parent.parent / "index.html"))
+    yield dg.AssetCheckResult(
+        check_name=SUMMARY_CHECK,
+        asset_key=asset_key,
+        passed=report.all_passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata=summary,
+        description=f"{table}: {'all rules passed' if report.all_passed else 'some rules failed'}",
+    )
+
+
+def load_frame(con, table: str, relation: str) -> pd.DataFrame:
+    """The columns the standard reads, straight from DuckDB (missing columns are left out, the
+    standard reports them as ``column_missing``)."""
+    schema, name = relation.split(".")
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?", [schema, name]
+        ).fetchall()
+    }
+    cols = [c for c in rule_columns(table) if c in present]
+    if not cols:
+        return con.execute(f'SELECT * FROM "{schema}"."{name}"').df()
+    select = ", ".join(f'"{c}"' for c in cols)
+    return con.execute(f'SELECT {select} FROM "{schema}"."{name}"').df()
+
+
+def run_table_standard(table: str, relation: str, warehouse: Path, as_of: dt.date):
+    from data_quality.standard import run_standard
+
+    os.environ.setdefault("TQDM_DISABLE", "1")  # GX's metric progress bars flood the run log
+    with connect(warehouse) as con:
+        frame = load_frame(con, table, relation)
+    return run_standard(table, frame, as_of)
+
+
+# ----------------------------------------------------------------------------- Dagster checks
+
+
+def build_standard_check(table: str, asset_key: dg.AssetKey, relation: str) -> dg.AssetChecksDefinition:
+    rules = {r["name"]: r for r in table_rules(table)}
+    specs = [
+        dg.AssetCheckSpec(
+            name,
+            asset=asset_key,
+            blocking=is_blocking(rule),
+            description=f"Data-filling standard rule {name!r} ({rule.get('type')}, severity "
+            f"{rule.get('severity', 'error')}) from config/{STANDARD_FILE}.",
+        )
+        for name, rule in rules.items()
+    ]
+    specs.append(
+        dg.AssetCheckSpec(
+            SUMMARY_CHECK,
+            asset=asset_key,
+            blocking=False,
+            description=f"Every rule of the data-filling standard of {table}, with the Data Docs link.",
+        )
+    )
+
+    @dg.multi_asset_check(
+        name=f"{table}_data_standard",
+        specs=specs,
+        pool=WAREHOUSE_POOL,
+        description=f"Great Expectations: the data-filling standard of {table} (config/{STANDARD_FILE}).",
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        settings = load_settings()
+        as_of = resolve_as_of(context.run.tags)
+        report = run_table_standard(table, relation, settings.warehouse_path, as_of)
+        docs_page: Path | None
+        try:
+            docs_page = write_data_docs(report, docs_dir(settings.data_dir))
+        except OSError as exc:  # docs are a convenience: never fail the check on them
+            context.log.warning(f"could not write Data Docs: {exc}")
+            docs_page = None
+        failed = report.failed()
+        context.log.info(
+            f"{table} as of {as_of}: {report.row_count} rows, "
+            f"{len(report.failed('error'))} error / {len(report.failed('warn'))} warn rules failed"
+            + (f" ({', '.join(r.rule for r in failed)})" if failed else "")
+        )
+        yield from check_results(table, asset_key, report, rules, docs_page)
+
+    return _check
+
+
+def _build_all() -> list[dg.AssetChecksDefinition]:
+    return [build_standard_check(t, key, rel) for t, (key, rel) in STANDARD_TABLES.items()]
+
+
+standard_checks: list[dg.AssetChecksDefinition] = _build_all()
+stg_crm_contacts_standard, stg_orders_standard, core_customers_standard = standard_checks
+
+__all__ = [
+    "STANDARD_TABLES",
+    "build_standard_check",
+    "check_results",
+    "core_customers_standard",
+    "run_table_standard",
+    "standard_checks",
+    "stg_crm_contacts_standard",
+    "stg_orders_standard",
+    "write_data_docs",
+]
