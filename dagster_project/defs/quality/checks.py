@@ -22,7 +22,6 @@ for all three: a check spanning ``stg_crm_contacts`` and ``core/customers`` woul
 while identity waits for the blocking staging checks — a cycle.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 import json
@@ -205,7 +204,6 @@ def load_frame(con, table: str, relation: str) -> pd.DataFrame:
 def run_table_standard(table: str, relation: str, warehouse: Path, as_of: dt.date):
     from data_quality.standard import run_standard
 
-    os.environ.setdefault("TQDM_DISABLE", "1")  # GX's metric progress bars flood the run log
     with connect(warehouse) as con:
         frame = load_frame(con, table, relation)
     return run_standard(table, frame, as_of)

@@ -17,6 +17,7 @@ crm as (
         bool_or(r.phone_raw is not null) as any_phone_landed,
         bool_or(r.email_raw is not null) as any_email_landed,
         bool_or(r.birth_date_filled) as any_birth_date_landed,
+        bool_or(r.name_filled) as any_name_landed,
         bool_or(r.is_quarantined) as any_record_quarantined,
         bool_and(r.is_quarantined) as all_records_quarantined
     from {{ source('core', 'customer_identity') }} as i
@@ -40,7 +41,7 @@ fields as (
         coalesce(k.crm_contact_rows, 0) as crm_contact_rows,
         coalesce(k.any_record_quarantined, false) as any_record_quarantined,
         coalesce(k.all_records_quarantined, false) as all_records_quarantined,
-        coalesce(c.full_name, c.first_name, c.last_name) is not null as name_filled,
+        coalesce(c.full_name, c.first_name, c.last_name) is not null or coalesce(k.any_name_landed, false) as name_filled,
         coalesce(c.full_name, c.first_name, c.last_name) is not null and coalesce(k.has_real_name, false) as name_valid,
         c.phone_e164 is not null or coalesce(k.any_phone_landed, false) as phone_filled,
         coalesce(c.has_valid_phone, false) as phone_valid,
