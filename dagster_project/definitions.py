@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.defs import ingest
+from dagster_project.defs import ingest, quality
 from dagster_project.defs.dbt.assets import dbt_mart_models, dbt_resource, dbt_serving_models, dbt_staging_models
 from dagster_project.defs.identity.assets import every_record_has_one_customer, identity_resolution
 from dagster_project.defs.ml.assets import churn_and_toxicity, customer_health, customer_segments, message_signals
@@ -28,9 +28,10 @@ defs = dg.Definitions(
         customer_segments,
         churn_and_toxicity,
         dbt_serving_models,
+        *quality.assets,
         published_database,
     ],
-    asset_checks=[*ingest.asset_checks, every_record_has_one_customer],
+    asset_checks=[*ingest.asset_checks, every_record_has_one_customer, *quality.asset_checks],
     jobs=[daily_refresh_job, *ingest.jobs],
     schedules=[daily_refresh_schedule],
     sensors=[*ingest.sensors],

@@ -302,7 +302,11 @@ def _validate_with_gx(
     import great_expectations.expectations as gxe
 
     work = frame.assign(**derived) if derived else frame
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    # no tqdm bars in Dagster / CLI logs
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_pandas(name=f"clientpulse_{table}")
     asset = source.add_dataframe_asset(name=table)
     batch_def = asset.add_batch_definition_whole_dataframe("whole")

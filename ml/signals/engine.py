@@ -14,7 +14,7 @@ from typing import Any
 
 from . import lexicon_ru as lx
 from .config import DEFAULT_MARKERS, DEFAULT_REGISTER, MARKERS, load_config
-from .gated import GatedPatterns, trigrams
+from .gated import GatedPatterns, LiteralScanner
 
 _WS_RE = re.compile(r"\s+")
 _TRANS = str.maketrans({"ё": "е", "’": "'", "‘": "'", "`": "'", "ʼ": "'", "\u00a0": " ", "“": '"', "”": '"',
@@ -38,6 +38,15 @@ _NEG_LOOKBACK_RE = re.compile(
     r"\b(?:не|нет|ни|no|not|never|don't|dont|doesn't|didn't|won't|без)\b(?! (?:могу|можем|может|могли|получается|"
     r"получилось|удается|удалось|выходит|работает|can|able|work))")
 _CLAUSE_BREAK_RE = re.compile(r"[.!?;:,]")
+# fast paths (exactly equivalent to the translate() based definitions above)
+_TRANS_ANY_RE = re.compile("[" + re.escape("".join(chr(c) for c in _TRANS)) + "]")
+_CYR_NOT_RU_RE = re.compile("[\u0400-\u042f\u0450-\u047f]")       # U+0400..U+047F minus а..я
+_LAT_BYTES = bytes(range(ord("a"), ord("z") + 1))
+_OTHER_SCRIPT_RE = re.compile(                                         # complement of _DEL_COMMON
+    "[^\x00-\u024f\u0400-\u045f\u2000-\u206f\u20a0-\u20bf\u2100-\u21ff\U0001F000-\U0001FAFF]")
+_FILLER_WORDS = ("пожалуйста", "плиз", "please", "kindly")
+# token kinds for the Russian valence loop (precedence as in raw_valence_ru)
+_K_OTHER, _K_PUNCT, _K_NEG, _K_PRIV, _K_CONTRAST, _K_LEX, _K_INTENS, _K_TRANSP = range(8)
 _ALPHA = 15.0
 # politeness fillers are dropped before marker matching: «верните, пожалуйста, деньги» = «верните деньги»
 _EN_FILLER_RE = re.compile(
@@ -47,7 +56,11 @@ _FILLER_RE = re.compile(r",? ?\b(?:пожалуйста|плиз|please|kindly)\
 
 def normalize(text: str) -> str:
     """Lower case, ё→е, plain quotes, single spaces."""
-    return _WS_RE.sub(" ", text.lower().translate(_TRANS)).strip()
+    s = text.lower()
+    if _TRANS_ANY_RE.search(s) is not None:
+        s = s.translate(_TRANS)
+    # str.split() and re's \s both use Py_UNICODE_ISSPACE: same as _WS_RE.sub(" ", s).strip()
+    return " ".join(s.split())
 
 
 def _alternation(patterns: list[str]) -> re.Pattern[str]:
@@ -87,6 +100,11 @@ class SignalEngine:
         generic_name = cfg.get("competitor_generic_name", "другой поставщик")
         comp_parts += [(generic_name, rf"\b(?:{p})") for p in (cfg.get("competitor_generic") or [])]
         self.comp_re = GatedPatterns(comp_parts) if comp_parts else None
+        # one literal scan per text shared by every pattern set
+        gated = [g for g in (self.phrase_re, self.en_phrase_re, self.marker_res, self.comp_re) if g is not None]
+        self.scanner = LiteralScanner(frozenset().union(*(g.keys for g in gated)))
+        for g in gated:
+            g.scanner = self.scanner
 
         reg = cfg.get("register") or DEFAULT_REGISTER
         self.reg_words: dict[str, tuple[str, float]] = {}
@@ -109,15 +127,23 @@ class SignalEngine:
         self._vader = None
         self._vader_cache: dict[str, float] = {}
         self._vader_cache_size = int(cfg.get("vader_cache_size", 200000))
+        self._tok_info: dict[str, tuple[int, float]] = {}
+        self._norm_cache: dict[str, tuple] = {}
+        self._norm_cache_size = int(cfg.get("norm_cache_size", 300000))
+        self._text_cache: dict[str, tuple] = {}
+        self._text_cache_size = int(cfg.get("text_cache_size", 300000))
 
     # ------------------------------------------------------------------ language
     def language(self, text: str, norm: str | None = None) -> str:
         """ru / en / other from the script mix (character deletion counts, C speed)."""
         norm = normalize(text) if norm is None else norm
-        n = len(norm)
-        cyr = n - len(norm.translate(_DEL_CYR))
-        lat = n - len(norm.translate(_DEL_LAT))
-        other = len(norm.translate(_DEL_COMMON))          # letters of other scripts (+ rare symbols)
+        b = norm.encode("utf-8", "surrogatepass")
+        # U+0400..U+047F are the only characters whose UTF-8 lead byte is D0/D1 (never a continuation byte)
+        cyr = b.count(b"\xd0") + b.count(b"\xd1")
+        if cyr:
+            cyr -= len(_CYR_NOT_RU_RE.findall(norm))      # keep а..я only
+        lat = len(b) - len(b.translate(None, _LAT_BYTES))
+        other = len(_OTHER_SCRIPT_RE.findall(norm))       # letters of other scripts (+ rare symbols)
         letters = cyr + lat + other
         if letters < self.min_letters:
             return "other"
@@ -145,52 +171,80 @@ class SignalEngine:
         return lem
 
     # ------------------------------------------------------------------ tone
+    def _token_info(self, tok: str) -> tuple[bool, int, float]:
+        """(is_post_negator, kind, value) of a token for raw_valence_ru, with the precedence of the
+        checks in the per-token rules: punctuation, negator, privative, contrast, post-negator
+        (falls through to the rest when it does not fire), lexicon, intensifier, transparent."""
+        post = False
+        if tok in _PUNCT:
+            kind, v = _K_PUNCT, 0.0
+        else:
+            lem = self.lemma(tok)
+            kind, v = _K_OTHER, 0.0
+            if lem in lx.NEGATORS:
+                kind = _K_NEG
+            elif lem in lx.PRIVATIVE:
+                kind = _K_PRIV
+            elif lem in lx.CONTRAST:
+                kind = _K_CONTRAST
+            else:
+                post = lem in lx.POST_NEGATORS
+                if lem in self.lexicon:
+                    kind, v = _K_LEX, self.lexicon[lem]
+                elif lem in lx.INTENSIFIERS:
+                    kind, v = _K_INTENS, lx.INTENSIFIERS[lem]
+                elif lem in lx.TRANSPARENT:
+                    kind = _K_TRANSP
+        info = (post, kind, v)
+        self._tok_info[tok] = info
+        return info
+
     def raw_valence_ru(self, norm: str, tokens: list[str] | None = None, grams: set[str] | None = None) -> float:
-        """Unnormalised valence sum of a Russian text (lemma lexicon + negation + intensifiers)."""
-        lemma, lex, intens_d = self.lemma, self.lexicon, lx.INTENSIFIERS
+        """Unnormalised valence sum of a Russian text (lemma lexicon + negation + intensifiers).
+
+        ``grams``: the scanner's literal set for ``norm`` (optional, saves a scan)."""
+        get, compute = self._tok_info.get, self._token_info
         vals: list[float] = []
-        negate: str | None = None        # "neg" | "priv"
+        negate = 0                        # 0 | _K_NEG | _K_PRIV
         intens = 1.0
         but_at = -1
         last_neg_val_pos = -10            # token index of last negative contribution (for «проблем нет»)
         for i, tok in enumerate(tokens if tokens is not None else _TOKEN_RE.findall(norm)):
-            if tok in _PUNCT:
-                negate, intens = None, 1.0
-                continue
-            lem = lemma(tok)
-            if lem in lx.NEGATORS:
-                negate = "neg"
-                continue
-            if lem in lx.PRIVATIVE:
-                negate = "priv"
-                continue
-            if lem in lx.CONTRAST:
-                but_at, negate, intens = len(vals), None, 1.0
-                continue
-            if lem in lx.POST_NEGATORS and i - last_neg_val_pos <= 2 and vals and vals[-1] < 0:
+            info = get(tok)
+            if info is None:
+                info = compute(tok)
+            post, kind, v = info
+            if post and i - last_neg_val_pos <= 2 and vals and vals[-1] < 0:
                 vals[-1] = 0.4 * abs(vals[-1])
                 last_neg_val_pos = -10
                 continue
-            v = lex.get(lem)
-            if v is None:
-                f = intens_d.get(lem)
-                if f is not None:
-                    intens *= f
-                    continue
-                if negate and lem in lx.TRANSPARENT:
-                    continue
-                negate, intens = None, 1.0
+            if kind == _K_OTHER or kind == _K_PUNCT:
+                negate, intens = 0, 1.0
                 continue
-            if negate == "neg":
-                v = -(0.5 if intens > 1.0 else 0.8) * v if v > 0 else 0.4 * abs(v) * (0.8 if intens > 1.0 else 1.0)
-            elif negate == "priv":
-                v = 0.4 * abs(v) if v < 0 else v * intens
-            else:
-                v *= intens
-            if v < 0:
-                last_neg_val_pos = i
-            vals.append(v)
-            negate, intens = None, 1.0
+            if kind == _K_LEX:
+                if negate == _K_NEG:
+                    v = -(0.5 if intens > 1.0 else 0.8) * v if v > 0 else 0.4 * abs(v) * (0.8 if intens > 1.0 else 1.0)
+                elif negate == _K_PRIV:
+                    v = 0.4 * abs(v) if v < 0 else v * intens
+                else:
+                    v *= intens
+                if v < 0:
+                    last_neg_val_pos = i
+                vals.append(v)
+                negate, intens = 0, 1.0
+                continue
+            if kind == _K_INTENS:
+                intens *= v
+                continue
+            if kind == _K_TRANSP:
+                if not negate:
+                    intens = 1.0
+                continue
+            if kind == _K_NEG or kind == _K_PRIV:
+                negate = kind
+                continue
+            # _K_CONTRAST
+            but_at, negate, intens = len(vals), 0, 1.0
         if 0 <= but_at < len(vals):
             s = 0.5 * sum(vals[:but_at]) + 1.5 * sum(vals[but_at:])
         else:

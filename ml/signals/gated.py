@@ -70,48 +70,103 @@ def required_literals(pattern: str) -> frozenset[str] | None:
 
 
 def trigrams(text: str) -> set[str]:
-    """All 3-character substrings: computed once per text and shared by every GatedPatterns."""
+    """All 3-character substrings (kept for callers of the old gate; the engine no longer needs them)."""
     return {text[i:i + 3] for i in range(len(text) - 2)}
+
+
+class LiteralScanner:
+    """Which of a fixed set of literals occur in a text, without scanning the text per literal.
+
+    Texts are split on single spaces into chunks (words with their punctuation). A literal without
+    a space occurs in the text iff it occurs in one of its chunks, and the chunk -> literals answer
+    is cached (mail vocabulary is small and Zipfian, so almost every chunk is a cache hit). A literal
+    containing a space is checked with ``in`` only when one of its space-free pieces (itself a
+    scanned literal) was found. The answer is exactly ``{lit for lit in literals if lit in text}``.
+    """
+
+    def __init__(self, literals, cache_size: int = 500_000):
+        lits = set(literals)
+        self.space_lits: dict[str, list[str]] = {}      # gate piece -> space literals
+        self.ungated: list[str] = []                     # space literals without a usable piece
+        word = {lit for lit in lits if " " not in lit}
+        for lit in sorted(lits - word):
+            pieces = [p for p in lit.split(" ") if len(p) >= _MIN_LIT]
+            if pieces:
+                piece = max(pieces, key=len)
+                word.add(piece)
+                self.space_lits.setdefault(piece, []).append(lit)
+            else:
+                self.ungated.append(lit)
+        self.word_lits = tuple(sorted(word))
+        self.wanted = frozenset(lits)
+        self.pieces = frozenset(self.space_lits)
+        self._cache: dict[str, frozenset[str]] = {}
+        self._cache_size = cache_size
+        self._empty = frozenset()
+
+    def _chunk(self, chunk: str) -> frozenset[str]:
+        found = frozenset(lit for lit in self.word_lits if lit in chunk) or self._empty
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[chunk] = found
+        return found
+
+    def present(self, text: str) -> set[str]:
+        cache = self._cache
+        chunks = text.split(" ")
+        sets = list(map(cache.get, chunks))
+        if None in sets:
+            sets = [s if s is not None else self._chunk(c) for s, c in zip(sets, chunks)]
+        found = set().union(*sets)
+        if found:
+            for piece in self.pieces.intersection(found):
+                for lit in self.space_lits[piece]:
+                    if lit in text:
+                        found.add(lit)
+        for lit in self.ungated:
+            if lit in text:
+                found.add(lit)
+        return found
 
 
 class GatedPatterns:
     """``finditer(text)`` over many (key, pattern) pairs, skipping patterns whose literals are absent.
 
-    Two gates: the literals' first trigrams against the text's trigram set (one C-level
-    ``isdisjoint`` per pattern), then an exact ``in`` for the literals whose trigram is present.
+    A pattern runs iff it has no required literal or one of its literals is in the text; which
+    literals are present comes from a :class:`LiteralScanner` (shared by all pattern sets of an
+    engine, so each text is scanned once). Patterns run in their original order.
     """
 
-    def __init__(self, items: list[tuple[str, str]], flags: int = 0):
+    def __init__(self, items: list[tuple[str, str]], flags: int = 0, scanner: LiteralScanner | None = None):
         self.items = []
         self.always: list[int] = []
-        self.index: dict[str, list[int]] = {}
+        self.index: dict[str, list[int]] = {}           # literal -> pattern indices
         for i, (key, pat) in enumerate(items):
             lits = required_literals(pat)
             self.items.append((tuple(sorted(lits)) if lits else None, re.compile(pat, flags), key))
             if not lits:
                 self.always.append(i)
             else:
-                for gram in {lit[:3] for lit in lits}:
-                    self.index.setdefault(gram, []).append(i)
-        self.keys = frozenset(self.index)
-
-    def finditer(self, text: str, grams: set[str] | None = None) -> Iterator[tuple[str, re.Match]]:
-        if grams is None:
-            grams = trigrams(text)
-        hit = self.keys.intersection(grams)
-        if not hit and not self.always:
-            return
-        cand = set(self.always)
-        for gram in hit:
-            cand.update(self.index[gram])
-        items = self.items
-        for i in sorted(cand):
-            lits, rx, key = items[i]
-            if lits is not None:
                 for lit in lits:
-                    if lit in text:
-                        break
-                else:
-                    continue
+                    self.index.setdefault(lit, []).append(i)
+        self.keys = frozenset(self.index)
+        self.scanner = scanner if scanner is not None else LiteralScanner(self.keys)
+
+    def candidates(self, present: set[str]) -> list[int]:
+        hit = self.keys.intersection(present)
+        if not hit:
+            return self.always
+        cand = set(self.always)
+        index = self.index
+        for lit in hit:
+            cand.update(index[lit])
+        return sorted(cand)
+
+    def finditer(self, text: str, present: set[str] | None = None) -> Iterator[tuple[str, re.Match]]:
+        if present is None:
+            present = self.scanner.present(text)
+        items = self.items
+        for i in self.candidates(present):
+            _lits, rx, key = items[i]
             for m in rx.finditer(text):
                 yield key, m
