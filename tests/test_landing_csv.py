@@ -239,6 +239,17 @@ def test_empty_and_duplicate_ids(tmp_path, con):
     assert_reconciles(con)
 
 
+def test_order_line_items_share_an_id_and_only_exact_repeats_are_rejected(tmp_path, con):
+    write(tmp_path, "land/crm/orders.csv",
+          "order_id,contact_id,amount,category\n"
+          "A1,c1,100,tools\nA1,c1,50,food\nA1,c1,100,tools\nA2,c2,10,food\n")
+    ingest_landing(con, tmp_path / "land")
+    assert rows(con, "SELECT order_id, amount FROM raw.crm_orders ORDER BY _line") == [
+        ("A1", "100"), ("A1", "50"), ("A2", "10")]
+    assert rejects(con, "crm/orders.csv") == [(4, "duplicate_row", "A1,c1,100,tools")]
+    assert_reconciles(con)
+
+
 def test_future_impossible_dates_and_negative_amounts_are_not_rejected(tmp_path, con):
     write(tmp_path, "land/crm/orders.csv",
           "order_id;contact_id;order_date;amount;discount\n"

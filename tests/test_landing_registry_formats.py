@@ -120,7 +120,7 @@ def test_xlsx_types_become_text(tmp_path, con):
     ws.append([1002.0, 7, dt.datetime(2024, 3, 2, 14, 30), -10, None, None, None])
     ws.append([None, None, None, None, None, None, None])
     ws.append([None, "x", dt.date(2099, 1, 1), 5, 1, None, None])
-    ws.append([1001, "dup", None, None, None, None, None])
+    ws.append([1001, "007", dt.datetime(2024, 3, 1), 1500.5, 2.0, "оплачен", "Ann"])  # exact repeat
     ws2 = wb.create_sheet("notes")
     ws2.append(["just", "notes"])
     p = tmp_path / "land/crm/orders_archive.xlsx"
@@ -135,7 +135,7 @@ def test_xlsx_types_become_text(tmp_path, con):
         ("1002", "7", "2024-03-02 14:30:00", "-10", None, None, 3)]
     assert json.loads(got[0][7]) == {"Менеджер": "Ann", "_sheet": "2024"}
     assert q(con, "SELECT line, reason FROM raw.rejected_rows ORDER BY line") == [(5, "empty_id"),
-                                                                                (6, "duplicate_id")]
+                                                                                (6, "duplicate_row")]
     ok(con)
 
 

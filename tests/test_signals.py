@@ -173,3 +173,32 @@ def test_parallel_equals_serial():
     serial = score_texts(texts, n_jobs=1)
     parallel = score_texts(texts, n_jobs=2)
     assert serial == parallel
+
+
+def test_shuffled_and_duplicated_frame_gives_same_per_message_results():
+    """Distinct texts are scored once and cached per normalised text: duplicates, order, missing texts and
+    case/whitespace variants (same normalised text, different raw text for VADER) must not change any row."""
+    base = load_eval()["text"].tolist()[:120]
+    texts = base + [t.upper() for t in base[:20]] + ["  " + t + "  " for t in base[:20]] + [None, "", "  "]
+    frame = pd.DataFrame({"message_id": range(len(texts)), "customer_id": "c", "channel": "mail",
+                          "sent_at": pd.Timestamp("2025-01-01"), "direction": "inbound", "text": texts})
+    ref = score_messages(frame).set_index("message_id")
+    eng = SignalEngine()
+    for i, t in enumerate(texts):                      # row-by-row with a fresh engine (no cache reuse)
+        assert tuple(ref.iloc[i][list(ref.columns[4:])]) == eng.score_text(t), t
+    big = pd.concat([frame] * 3, ignore_index=True).sample(frac=1.0, random_state=5)
+    out = score_messages(big)
+    assert out["message_id"].tolist() == big["message_id"].tolist()
+    got = out.set_index("message_id")                  # rows come back in input order
+    want = ref.loc[big["message_id"]]
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_literal_scanner_is_exact():
+    from ml.signals.gated import LiteralScanner
+
+    lits = ["уже ", " раз", "списал", "end ", "a b", "refund", "я уже", "xd"]
+    sc = LiteralScanner(lits)
+    for t in load_eval()["text"].tolist() + ["a b", "уже раз", "the end is near", "", " ", "списали  дважды"]:
+        t = normalize(t) if t.strip() else t
+        assert sc.present(t) & set(lits) == {lit for lit in lits if lit in t}, t

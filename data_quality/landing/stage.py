@@ -111,16 +111,22 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
                     f"'missing_id_column' AS _reason FROM {STAGE}")
     else:
         idv = f"c{idcol}"
+        # Duplicate keys: the id (default), or — for sources whose exports repeat the id on every
+        # line item (`duplicate_ids: line_items`, e.g. invoice lines of one order) — the whole row,
+        # so only exact repeats are rejected and the lines are summed downstream.
+        line_items = spec.options.get("duplicate_ids") == "line_items"
+        key = row_hash if line_items else f"trim({idv})"
+        reason = "duplicate_row" if line_items else "duplicate_id"
         # set-based and cheap when the file is clean: a hash aggregate finds the duplicated keys,
         # the window runs only over their rows
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT trim({idv}) AS k FROM {STAGE} "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT {key} AS k FROM {STAGE} "
                     f"WHERE nullif(trim({idv}), '') IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT _ln FROM ("
-                    f"SELECT {line} AS _ln, row_number() OVER (PARTITION BY trim({idv}) ORDER BY {line}) AS rn "
-                    f"FROM {STAGE} WHERE trim({idv}) IN (SELECT k FROM _dupkeys)) WHERE rn > 1")
+                    f"SELECT {line} AS _ln, row_number() OVER (PARTITION BY {key} ORDER BY {line}) AS rn "
+                    f"FROM {STAGE} WHERE {key} IN (SELECT k FROM _dupkeys)) WHERE rn > 1")
         con.execute(f"CREATE OR REPLACE TEMP VIEW _classified AS SELECT *, {line} AS _ln, "
                     f"CASE WHEN nullif(trim({idv}), '') IS NULL THEN 'empty_id' "
-                    f"WHEN {line} IN (SELECT _ln FROM _dups) THEN 'duplicate_id' END AS _reason FROM {STAGE}")
+                    f"WHEN {line} IN (SELECT _ln FROM _dups) THEN '{reason}' END AS _reason FROM {STAGE}")
 
     select = []
     for col in spec.columns:

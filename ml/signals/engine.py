@@ -314,11 +314,15 @@ class SignalEngine:
         return bool(_NEG_LOOKBACK_RE.search(parts[-1]))
 
     def markers(self, norm: str, grams: set[str] | None = None) -> dict[str, list[str]]:
-        stripped = _FILLER_RE.sub("", norm)
-        if stripped != norm:
-            norm, grams = stripped, None
+        """Marker -> matched phrases. ``grams``: the scanner's literal set for ``norm`` (optional)."""
+        for w in _FILLER_WORDS:                 # _FILLER_RE cannot match without one of these words
+            if w in norm:
+                stripped = _FILLER_RE.sub("", norm)
+                if stripped != norm:
+                    norm, grams = stripped, None
+                break
         if grams is None:
-            grams = trigrams(norm)
+            grams = self.scanner.present(norm)
         found: dict[str, list[str]] = {}
         for name, m in self.marker_res.finditer(norm, grams):
             if name in self.negatable and self._negated(norm, m.start()):
@@ -349,11 +353,10 @@ class SignalEngine:
         score = {"formal": 0.0, "informal": 0.0}
         ev: list[str] = []
         words = self.reg_words
-        for tok in (tokens if tokens is not None else _TOKEN_RE.findall(norm)):
-            hit = words.get(tok)
-            if hit is not None:
-                score[hit[0]] += hit[1]
-                ev.append(tok)
+        for tok in filter(words.__contains__, tokens if tokens is not None else _TOKEN_RE.findall(norm)):
+            hit = words[tok]
+            score[hit[0]] += hit[1]
+            ev.append(tok)
         for ph, kind, weight in self.reg_phrases:
             if ph in norm:
                 score[kind] += weight
@@ -371,29 +374,65 @@ class SignalEngine:
         return "neutral", ev
 
     # ------------------------------------------------------------------ all
-    def score_text(self, text: Any) -> tuple:
-        """-> (language, tone, tone_label, register, pa, ult, comp, comp_names, export, price, billing,
-        refund, evidence_json)."""
-        if not isinstance(text, str) or not text.strip():
-            return ("other", 0.0, "neutral", "neutral", False, False, False, "", False, False, False, False, "{}")
-        norm = normalize(text)
-        lang = self.language(text, norm)
-        grams = trigrams(norm)
-        found = self.markers(norm, grams)
+    _EMPTY = ("other", 0.0, "neutral", "neutral", False, False, False, "", False, False, False, False, "{}")
+
+    def _score_norm(self, norm: str) -> tuple:
+        """Everything that depends on the normalised text only. For English the tone slot holds the
+        phrase/penalty ``extra`` (the VADER compound depends on the raw text, see score_text)."""
+        lang = self.language(norm, norm)
+        present = self.scanner.present(norm)
+        found = self.markers(norm, present)
         penalty = 0.0
         for k in found:
             penalty += self.penalty.get(k, 0.0)
         tokens = _TOKEN_RE.findall(norm)
-        tone = self.tone(text, norm, lang, penalty, tokens, grams)
+        if lang == "en":
+            tone = sum(self.en_phrase_val[k] for k, _m in self.en_phrase_re.finditer(norm, present)) - penalty
+            label = None
+        elif lang == "other":
+            tone, label = 0.0, self.tone_label(0.0)
+        else:
+            s = self._emphasis(self.raw_valence_ru(norm, tokens, present), norm) - penalty
+            tone = round(s / math.sqrt(s * s + _ALPHA), 4)
+            label = self.tone_label(tone)
         reg, _ = self.register(norm, tokens)
         names = found.pop("_competitor_names", [])
         return (
-            lang, tone, self.tone_label(tone), reg,
+            lang, tone, label, reg,
             "passive_aggressive" in found, "ultimatum" in found, "competitor" in found, ";".join(names),
             "data_export" in found, "price_complaint" in found, "billing_complaint" in found,
             "refund_request" in found,
             json.dumps(found, ensure_ascii=False) if found else "{}",
         )
+
+    def score_text(self, text: Any) -> tuple:
+        """-> (language, tone, tone_label, register, pa, ult, comp, comp_names, export, price, billing,
+        refund, evidence_json). Results of the text-independent part are cached per normalised text."""
+        if not isinstance(text, str) or not text.strip():
+            return self._EMPTY
+        norm = normalize(text)
+        base = self._norm_cache.get(norm)
+        if base is None:
+            base = self._score_norm(norm)
+            if len(self._norm_cache) >= self._norm_cache_size:
+                self._norm_cache.clear()
+            self._norm_cache[norm] = base
+        if base[2] is not None:
+            return base
+        # English: VADER on the raw text (case and punctuation matter), then the cached extra
+        c = self.vader_compound(text)
+        extra = base[1]
+        if not extra:
+            tone = round(c, 4)
+        else:
+            s = self._unnormalize(c) + extra
+            tone = round(s / math.sqrt(s * s + _ALPHA), 4)
+        return (base[0], tone, self.tone_label(tone)) + base[3:]
+
+    def warm_up(self) -> None:
+        """Load the lazy models (pymorphy3, VADER) now, e.g. before forking workers."""
+        self.lemma("тест")
+        self.vader_compound("ok")
 
 
 OUTPUT_FIELDS = (

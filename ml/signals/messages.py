@@ -54,28 +54,60 @@ def _n_jobs(cfg: dict, n_rows: int) -> int:
     return cores if n <= 0 else max(1, min(n, cores))
 
 
-def score_texts(texts: list[Any], config: dict | None = None, n_jobs: int | None = None) -> dict[str, list]:
-    """Score a list of texts; returns column name -> list (OUTPUT_FIELDS)."""
-    global _WORKER_ENGINE
-    cfg = load_config(config)
-    engine = get_engine(cfg)
-    jobs = n_jobs if n_jobs is not None else _n_jobs(cfg, len(texts))
+def _score_distinct(engine: SignalEngine, texts: list[Any], jobs: int) -> list[list]:
+    """Columns (OUTPUT_FIELDS order) for a list of distinct texts, in order."""
     if jobs <= 1 or len(texts) < 2 * 1000 or "fork" not in mp.get_all_start_methods():
-        cols = _score_chunk_with(engine, texts)
-    else:
-        # fork: workers inherit the compiled engine and its warm lemma cache (copy-on-write)
-        _WORKER_ENGINE = engine
-        chunk = max(1000, min(20000, len(texts) // (jobs * 8) or 1000))
-        parts = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
-        ctx = mp.get_context("fork")
+        return _score_chunk_with(engine, texts)
+    global _WORKER_ENGINE
+    # fork: workers inherit the compiled engine and its warm caches (copy-on-write); only strings travel
+    engine.warm_up()
+    _WORKER_ENGINE = engine
+    chunk = max(2000, min(100_000, -(-len(texts) // (jobs * 4))))
+    parts = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
+    ctx = mp.get_context("fork")
+    try:
         with ctx.Pool(jobs) as pool:
             results = pool.map(_worker_chunk, parts, chunksize=1)
+    finally:
         _WORKER_ENGINE = None
-        cols = [[] for _ in OUTPUT_FIELDS]
-        for res in results:
-            for acc, col in zip(cols, res):
-                acc.extend(col)
-    return dict(zip(OUTPUT_FIELDS, cols))
+    cols: list[list] = [[] for _ in OUTPUT_FIELDS]
+    for res in results:
+        for acc, col in zip(cols, res):
+            acc.extend(col)
+    return cols
+
+
+def _score_columns(texts: Any, config: dict | None = None, n_jobs: int | None = None) -> dict[str, np.ndarray]:
+    """Score texts -> column name -> numpy array (tone float64, flags bool, the rest object).
+
+    Every distinct text is scored once (identical texts give identical results); rows are
+    expanded back with one vectorised take per column."""
+    cfg = load_config(config)
+    engine = get_engine(cfg)
+    values = np.empty(len(texts), dtype=object)
+    values[:] = list(texts) if not isinstance(texts, (list, np.ndarray)) else texts
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)     # missing (None/NaN) -> -1
+    uniques = list(uniques)
+    jobs = n_jobs if n_jobs is not None else _n_jobs(cfg, len(values))
+    cols = _score_distinct(engine, uniques, jobs)
+    empty = engine.score_text(None)
+    codes = np.where(codes < 0, len(uniques), codes)                 # missing -> the appended empty row
+    out: dict[str, np.ndarray] = {}
+    for name, col, default in zip(OUTPUT_FIELDS, cols, empty):
+        if name == "tone":
+            arr = np.asarray(col + [default], dtype="float64")
+        elif name in _BOOL_FIELDS:
+            arr = np.asarray(col + [default], dtype=bool)
+        else:
+            arr = np.empty(len(col) + 1, dtype=object)
+            arr[:] = col + [default]
+        out[name] = arr.take(codes)
+    return out
+
+
+def score_texts(texts: list[Any], config: dict | None = None, n_jobs: int | None = None) -> dict[str, list]:
+    """Score a list of texts; returns column name -> list (OUTPUT_FIELDS)."""
+    return {name: col.tolist() for name, col in _score_columns(texts, config, n_jobs).items()}
 
 
 def score_messages(frame: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
@@ -89,7 +121,7 @@ def score_messages(frame: pd.DataFrame, config: dict | None = None) -> pd.DataFr
     missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"score_messages: missing input columns {missing}")
-    cols = score_texts(frame["text"].tolist(), config)
+    cols = _score_columns(frame["text"].to_numpy(dtype=object), config)
     out = pd.DataFrame({
         "message_id": frame["message_id"].to_numpy(),
         "customer_id": frame["customer_id"].to_numpy(),
@@ -99,11 +131,5 @@ def score_messages(frame: pd.DataFrame, config: dict | None = None) -> pd.DataFr
         "direction": frame["direction"].to_numpy(),
     })
     for name in OUTPUT_FIELDS:
-        values = cols[name]
-        if name == "tone":
-            out[name] = np.asarray(values, dtype="float64")
-        elif name in _BOOL_FIELDS:
-            out[name] = np.asarray(values, dtype=bool)
-        else:
-            out[name] = values
+        out[name] = cols[name]
     return out

@@ -25,6 +25,7 @@ STAGING_FACTS = [
     dg.AssetKey(["staging", t])
     for t in ("stg_orders", "stg_support_tickets", "stg_marketing_events", "stg_phone_calls", "stg_mail_messages")
 ]
+CUSTOMER_ORDERS = dg.AssetKey(["staging", "int_customer_orders"])  # dbt: line items summed, deduplicated
 
 
 def _spec(name: str, description: str, deps=()) -> dg.AssetSpec:
@@ -60,7 +61,7 @@ def message_signals(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 @dg.multi_asset(
     specs=[
-        _spec("health_scores", "Health score 0–100 per customer as of the date, band, top reasons, change.", [dg.AssetKey(["ml", "message_signals"])]),
+        _spec("health_scores", "Health score 0–100 per customer as of the date, band, top reasons, change.", [dg.AssetKey(["ml", "message_signals"]), CUSTOMER_ORDERS]),
         _spec("health_factors", "Per-customer, per-factor risk points with evidence (the score's breakdown)."),
         _spec("health_history", "One health snapshot per as-of date."),
         _spec("alerts", "Customers who crossed into risk on the as-of date, with reasons and playbook."),
@@ -125,7 +126,7 @@ def customer_health(context: dg.AssetExecutionContext):
 
 @dg.multi_asset(
     specs=[
-        _spec("customer_features", "Point-in-time features per customer as of the date (only data before it).", [IDENTITY, *STAGING_FACTS, dg.AssetKey(["ml", "message_signals"])]),
+        _spec("customer_features", "Point-in-time features per customer as of the date (only data before it).", [IDENTITY, *STAGING_FACTS, CUSTOMER_ORDERS, dg.AssetKey(["ml", "message_signals"])]),
         _spec("customer_clusters", "Cluster per customer with a readable name."),
         _spec("cluster_profiles", "Cluster names, descriptions, sizes and centroids (stable across runs)."),
     ],

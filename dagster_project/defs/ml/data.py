@@ -11,12 +11,12 @@ import duckdb
 import pandas as pd
 
 FACT_QUERIES = {
+    # int_customer_orders (dbt): line items summed, an order landed twice counted once, <= as_of
     "orders": """
-        SELECT i.customer_id, o.order_date, o.amount, o.status_class AS status, o.category, o.discount
-        FROM staging.stg_orders o
-        JOIN core.customer_identity i ON i.source = 'order' AND i.source_record_id = o.order_id
-        WHERE o.order_date IS NOT NULL AND o.order_date <= $as_of
-        QUALIFY row_number() OVER (PARTITION BY o.order_id ORDER BY o._source_file, o._line) = 1
+        SELECT customer_id, order_date, amount, status_class AS status,
+               nullif(category, '(none)') AS category, discount
+        FROM staging.int_customer_orders
+        WHERE order_date <= $as_of
     """,
     "tickets": """
         SELECT i.customer_id, t.created_at, t.closed_at, t.category, t.reopen_count, t.handling_minutes,
