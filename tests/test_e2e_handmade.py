@@ -37,6 +37,12 @@ o9,D9,2024-02-20,30,cancelled,food
 o10,"broken,row
 """
 
+# A US-style export: month-first slash dates, detected per file (20 > 12), so 2/3/2024 is 3 February.
+ORDERS_US = """order_id,contact_id,order_date,amount,status,category
+o11,B1,1/20/2024 10:05,20,completed,food
+o12,B1,2/3/2024 16:40,30,completed,food
+"""
+
 MAIL = """message_id,sent_at,from_address,to_address,subject,body,direction
 m1,2024-06-21 10:00,Ivan.Ivanov@mail.ru,manager@shop.ru,Спасибо,"Спасибо, всё отлично!",inbound
 """
@@ -53,6 +59,7 @@ def handmade_run(tmp_path_factory):
     for folder, name, text in (
         ("crm", "contacts.csv", CONTACTS),
         ("crm", "orders.csv", ORDERS),
+        ("crm", "orders_us.csv", ORDERS_US),
         ("mail", "messages.csv", MAIL),
         ("phone", "calls.csv", CALLS),
     ):
@@ -92,19 +99,19 @@ def test_rfm_values_by_hand(handmade_run):
         for source_id in ("A1", "B1", "C1", "D9")
     }
     assert rows["A1"] == (10, 3, 600.0)  # o4 is after the as-of date
-    assert rows["B1"] == (167, 1, 50.0)
+    assert rows["B1"] == (148, 3, 100.0)  # last order 3 Feb 2024 (month-first file)
     assert rows["C1"] == (1, 2, 2000.0)  # decimal comma parsed
     assert rows["D9"] == (141, 1, 70.0)  # the cancelled order does not count
 
 
 def test_nothing_is_lost(handmade_run):
     con = duckdb.connect(str(handmade_run.serving), read_only=True)
-    orders = con.execute("SELECT count(*) FROM raw.crm_orders").fetchone()[0]
+    orders = con.execute("SELECT count(*) FROM raw.crm_orders WHERE _source_file = 'crm/orders.csv'").fetchone()[0]
     rejected = con.execute("SELECT count(*) FROM raw.rejected_rows WHERE source = 'crm_orders'").fetchone()[0]
     assert (orders, rejected) == (10, 1)  # o7's two line items are both kept
     # o4 is after the as-of date: not an accepted record yet; every other record has one customer
     identity = con.execute("SELECT source, count(*) FROM core.customer_identity GROUP BY 1 ORDER BY 1").fetchall()
-    assert dict(identity) == {"call": 1, "crm_contact": 4, "mail": 1, "order": 8}
+    assert dict(identity) == {"call": 1, "crm_contact": 4, "mail": 1, "order": 10}
     assert con.execute("SELECT count(*) FROM marts.customer_360").fetchone()[0] == con.execute(
         "SELECT count(*) FROM core.customers"
     ).fetchone()[0] == 4

@@ -43,3 +43,26 @@
         else nullif(trim({{ col }}), '')
     end
 {%- endmacro %}
+
+{#- Slash dates are ambiguous: 01/03/2024 is 1 March in Russia and 3 January in the US. Decide
+    per landed file from its own values: a file where some first component is 13–31 is day-first,
+    one where some second component is 13–31 is month-first; undecided files stay day-first. -#}
+{% macro date_style_by_file(relation, col) -%}
+    select
+        _source_file,
+        bool_or(regexp_full_match(trim({{ col }}), '[0-9]{1,2}/(1[3-9]|2[0-9]|3[01])/[0-9]{2,4}( .*)?'))
+        and not bool_or(regexp_full_match(trim({{ col }}), '(1[3-9]|2[0-9]|3[01])/[0-9]{1,2}/[0-9]{2,4}( .*)?'))
+            as month_first
+    from {{ relation }}
+    group by 1
+{%- endmacro %}
+
+{% macro parse_timestamp_styled(col, month_first) -%}
+    case
+        when coalesce({{ month_first }}, false) then coalesce(
+            try_strptime(trim({{ col }}), ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y', '%m/%d/%y %H:%M', '%m/%d/%y']),
+            {{ parse_timestamp(col) }}
+        )
+        else {{ parse_timestamp(col) }}
+    end
+{%- endmacro %}

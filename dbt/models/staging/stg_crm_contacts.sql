@@ -4,6 +4,10 @@ with contacts as (
     select * from {{ source('raw', 'crm_contacts') }}
 ),
 
+date_style as (
+    {{ date_style_by_file(source('raw', 'crm_contacts'), 'created_at') }}
+),
+
 names as (
     select * from {{ source('normalized', 'contact_names') }}
 ),
@@ -69,14 +73,14 @@ select
     e.suggestion as email_suggestion,
     ce.email as comment_email,
     ce.email_key as comment_email_key,
-    {{ parse_date('c.birth_date') }} as birth_date,
+    cast({{ parse_timestamp_styled('c.birth_date', 'ds.month_first') }} as date) as birth_date,
     {{ clean_text('c.birth_date') }} as birth_date_raw,
     {{ clean_text('c.city') }} as city,
     {{ clean_text('c.address') }} as address,
     {{ clean_text('c.postcode') }} as postcode,
     {{ clean_text('c.region') }} as region,
     {{ clean_text('c.company') }} as company,
-    {{ parse_timestamp('c.created_at') }} as created_at,
+    {{ parse_timestamp_styled('c.created_at', 'ds.month_first') }} as created_at,
     {{ clean_text('c.created_at') }} as created_at_raw,
     {{ clean_text('c.manager') }} as manager,
     {{ clean_text('c.comment') }} as comment
@@ -86,3 +90,4 @@ left join phones as p on p.raw = c.phone
 left join emails as e on e.raw = c.email
 left join comment_phones as cp on cp._source_file = c._source_file and cp._line = c._line and cp.rn = 1
 left join comment_emails as ce on ce._source_file = c._source_file and ce._line = c._line and ce.rn = 1
+left join date_style as ds on ds._source_file = c._source_file

@@ -4,6 +4,10 @@ with messages as (
     select * from {{ source('raw', 'mail_messages') }}
 ),
 
+date_style as (
+    {{ date_style_by_file(source('raw', 'mail_messages'), 'sent_at') }}
+),
+
 emails as (
     select * from {{ source('normalized', 'email_lookup') }}
 ),
@@ -11,7 +15,7 @@ emails as (
 typed as (
     select
         trim(m.message_id) as message_id,
-        {{ parse_timestamp('m.sent_at') }} as sent_at,
+        {{ parse_timestamp_styled('m.sent_at', 'ds.month_first') }} as sent_at,
         {{ clean_text('m.from_address') }} as from_address,
         {{ clean_text('m.to_address') }} as to_address,
         {{ clean_text('m.subject') }} as subject,
@@ -24,6 +28,7 @@ typed as (
         m._source_file,
         m._line
     from messages as m
+    left join date_style as ds on ds._source_file = m._source_file
 )
 
 select

@@ -4,6 +4,10 @@ with orders as (
     select * from {{ source('raw', 'crm_orders') }}
 ),
 
+date_style as (
+    {{ date_style_by_file(source('raw', 'crm_orders'), 'order_date') }}
+),
+
 status_map as (
     select lower(trim(status_raw)) as status_key, status_class from {{ ref('order_status_map') }}
 ),
@@ -12,7 +16,7 @@ typed as (
     select
         trim(o.order_id) as order_id,
         {{ clean_text('o.contact_id') }} as contact_id,
-        {{ parse_timestamp('o.order_date') }} as order_ts,
+        {{ parse_timestamp_styled('o.order_date', 'ds.month_first') }} as order_ts,
         {{ clean_text('o.order_date') }} as order_date_raw,
         {{ parse_number('o.amount') }} as amount,
         {{ parse_number('o.quantity') }} as quantity,
@@ -22,6 +26,7 @@ typed as (
         o._source_file,
         o._line
     from orders as o
+    left join date_style as ds on ds._source_file = o._source_file
 )
 
 select

@@ -12,6 +12,10 @@ emails as (
     select * from {{ source('normalized', 'email_lookup') }}
 ),
 
+date_style as (
+    {{ date_style_by_file(source('raw', 'support_tickets'), 'created_at') }}
+),
+
 categories as (
     select lower(trim(category_raw)) as category_key, is_complaint, is_billing_price, is_refund
     from {{ ref('ticket_category_map') }}
@@ -19,8 +23,8 @@ categories as (
 
 select
     trim(t.ticket_id) as ticket_id,
-    {{ parse_timestamp('t.created_at') }} as created_at,
-    {{ parse_timestamp('t.closed_at') }} as closed_at,
+    {{ parse_timestamp_styled('t.created_at', 'ds.month_first') }} as created_at,
+    {{ parse_timestamp_styled('t.closed_at', 'ds.month_first') }} as closed_at,
     {{ clean_text('t.contact_id') }} as contact_id,
     {{ clean_text('t.email') }} as email_raw,
     case when e.is_valid and e.is_personal then e.email_key end as email_key,
@@ -40,3 +44,4 @@ from tickets as t
 left join phones as p on p.raw = t.phone
 left join emails as e on e.raw = t.email
 left join categories as c on c.category_key = lower(trim(t.category))
+left join date_style as ds on ds._source_file = t._source_file
