@@ -79,7 +79,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         job = defs.resolve_job_def("daily_refresh")
-        result = job.execute_in_process(instance=instance, tags={AS_OF_TAG: as_of.isoformat()}, raise_on_error=False)
+        # step-level INFO on the console; the full DEBUG event log stays in the Dagster instance
+        run_config = {"loggers": {"console": {"config": {"log_level": os.environ.get("CLIENTPULSE_LOG_LEVEL", "INFO")}}}}
+        result = job.execute_in_process(
+            instance=instance, tags={AS_OF_TAG: as_of.isoformat()}, raise_on_error=False, run_config=run_config
+        )
     elapsed = time.perf_counter() - started
     if not result.success:
         print(f"clientpulse run FAILED after {elapsed:.1f}s (run {result.run_id})", file=sys.stderr)
@@ -119,6 +123,10 @@ def print_summary(database: Path) -> None:
 
         print(f"\ncustomers: {scalar('SELECT count(*) FROM core.customers')}")
         print(f"rejected rows: {scalar('SELECT count(*) FROM raw.rejected_rows')}")
+        print(f"alerts today: {scalar('SELECT count(*) FROM ml.alerts')}")
+        alarm = scalar("SELECT printf('%.1f%% of customers below 2 on C and R (alarm: %s)', 100 * share_low_c_and_r, is_alarm) FROM marts.mart_rfcm_alarm")
+        if alarm:
+            print(f"RFCM alarm: {alarm}")
         for title, column in (("RFM segments", "rfm_segment"), ("lifecycle", "lifecycle_state"), ("action levels", "action_level")):
             try:
                 seg = con.execute(

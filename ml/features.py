@@ -10,6 +10,7 @@ customers and 10M orders take seconds, not minutes.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Mapping
@@ -20,7 +21,7 @@ import pandas as pd
 from ml import btyd
 
 __all__ = ["load_config", "build_features", "assert_no_leakage", "LeakageError", "FEATURE_LABELS",
-           "feature_label", "model_feature_columns", "TIME_COLUMNS"]
+           "feature_label", "model_feature_columns", "TIME_COLUMNS", "prepare_data", "PreparedData"]
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "models.yaml"
 DAY_NS = 86_400 * 10**9
@@ -165,27 +166,6 @@ def _bincount(codes: np.ndarray, n: int, weights=None) -> np.ndarray:
     return np.bincount(codes, weights=weights, minlength=n).astype(float)
 
 
-def _group_max(codes: np.ndarray, vals: np.ndarray, n: int, fill) -> np.ndarray:
-    out = np.full(n, fill, dtype=vals.dtype if len(vals) else np.int64)
-    if len(codes):
-        np.maximum.at(out, codes, vals) if len(codes) < 50_000 else _sorted_reduce(out, codes, vals, "max")
-    return out
-
-
-def _group_min(codes: np.ndarray, vals: np.ndarray, n: int, fill) -> np.ndarray:
-    out = np.full(n, fill, dtype=vals.dtype if len(vals) else np.int64)
-    if len(codes):
-        np.minimum.at(out, codes, vals) if len(codes) < 50_000 else _sorted_reduce(out, codes, vals, "min")
-    return out
-
-
-def _sorted_reduce(out, codes, vals, how):
-    s = pd.Series(vals).groupby(codes, sort=False)
-    r = s.max() if how == "max" else s.min()
-    idx = r.index.to_numpy()
-    out[idx] = (np.maximum if how == "max" else np.minimum)(out[idx], r.to_numpy())
-
-
 def _discount_fraction(discount: pd.Series, amount: pd.Series) -> np.ndarray:
     d = pd.to_numeric(discount, errors="coerce").to_numpy(float)
     a = pd.to_numeric(amount, errors="coerce").to_numpy(float)
@@ -195,67 +175,203 @@ def _discount_fraction(discount: pd.Series, amount: pd.Series) -> np.ndarray:
     return np.nan_to_num(np.clip(frac, 0, 1), nan=0.0)
 
 
+def _map_distinct(s: pd.Series, fn: Callable[[pd.Series], object]) -> np.ndarray:
+    """``fn`` applied row-wise but evaluated on the distinct values only (low-cardinality text columns).
+
+    ``fn`` gets an object Series of the distinct values plus one missing value and returns an array
+    of the same length; rows with a missing value take the last entry (factorize's -1 code)."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(list(np.asarray(uniq, dtype=object)) + [None], dtype=object)
+    return np.asarray(fn(u))[codes]
+
+
+def _ordered(code: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Stable order by (code, t): one int64 stable argsort of a packed key when it is exact (checked),
+    np.lexsort otherwise."""
+    if len(code) == 0:
+        return np.zeros(0, dtype=np.int64)
+    bits_code = max(1, int(code.max()).bit_length())
+    span = int(t.max()) - int(t.min())
+    shift = max(0, span.bit_length() - (62 - bits_code))
+    if bits_code <= 40:
+        key = (code.astype(np.int64) << (62 - bits_code)) | ((t - t.min()) >> shift)
+        order = np.argsort(key, kind="stable")
+        c, tt = code[order], t[order]
+        if not np.any((c[1:] == c[:-1]) & (tt[1:] < tt[:-1])):
+            return order  # equal keys kept their input order and t is non-decreasing within a code
+    return np.lexsort((t, code))
+
+
+@dataclass
+class PreparedData:
+    """Input tables decoded once into numpy arrays over integer customer codes.
+
+    ``ids`` are the sorted distinct customer ids; each table keeps only rows with a valid main time
+    stamp (rows with a missing one are never "before" any cutoff) and a customer id. Orders are
+    sorted by (customer, time), ties in input order. Building features at any cutoff is then a
+    handful of masks and ``np.bincount`` calls; :meth:`subset` restricts to a customer sample
+    without touching the original frames."""
+
+    ids: np.ndarray
+    first_ns: np.ndarray                     # per code: earliest time stamp over all tables
+    tables: dict[str, dict[str, np.ndarray]]
+    category_names: np.ndarray               # order category of code k (orders["cat"] == -1: none)
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def subset(self, keep: np.ndarray) -> "PreparedData":
+        """Only the customers whose code is in ``keep`` (bool mask over codes or code array)."""
+        mask = np.zeros(self.n, bool)
+        mask[keep] = True
+        new = np.cumsum(mask) - 1
+        tables = {}
+        for name, tab in self.tables.items():
+            rows = mask[tab["code"]]
+            sub = {k: v[rows] for k, v in tab.items()}
+            sub["code"] = new[sub["code"]]
+            tables[name] = sub
+        return PreparedData(self.ids[mask], self.first_ns[mask], tables, self.category_names)
+
+
+_EMPTY_TABLE = {"code": np.zeros(0, np.int64), "t": np.zeros(0, np.int64)}
+
+
+def prepare_data(data: Mapping[str, pd.DataFrame] | PreparedData) -> PreparedData:
+    """Decode the tables once (see :class:`PreparedData`); a PreparedData is returned as is."""
+    if isinstance(data, PreparedData):
+        return data
+    main_time = {"customers": "first_seen_at", "orders": "order_date", "tickets": "created_at",
+                 "events": "occurred_at", "calls": "started_at", "messages": "sent_at"}
+    frames, times, oks, id_parts = {}, {}, {}, []
+    for name, tcol in main_time.items():
+        df = _table(data, name, [tcol])
+        if tcol not in df.columns or len(df) == 0:
+            continue
+        t = _to_ns(df[tcol])
+        ok = t != NAT
+        frames[name], times[name], oks[name] = df, t, ok
+        id_parts.append(_ids(df)[ok] if not ok.all() else _ids(df))
+    # one sorted factorize of every table's ids: codes follow the sorted customer_id
+    all_codes, uniq = pd.factorize(np.concatenate(id_parts) if id_parts else np.array([], object), sort=True)
+    ids = np.asarray(uniq, dtype=object)
+    n = len(ids)
+    first_ns = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    tables: dict[str, dict[str, np.ndarray]] = {}
+    cat_names = np.array([], dtype=object)
+    pos = 0
+    for name, df in frames.items():
+        ok, t = oks[name], times[name]
+        k = int(ok.sum())
+        code = np.full(len(df), -1, dtype=np.int64)
+        code[ok] = all_codes[pos:pos + k]
+        pos += k
+        rows = np.flatnonzero(code >= 0)
+        if name == "orders":
+            rows = rows[_ordered(code[rows], t[rows])]
+        tab = {"code": code[rows], "t": t[rows]}
+        if len(rows):
+            np.minimum.at(first_ns, tab["code"], tab["t"])
+        if name == "orders":
+            status = _map_distinct(_col(df, "status", "completed"),
+                                   lambda u: u.fillna("completed").astype(str).str.lower().to_numpy())
+            kind = np.full(len(status), 3, dtype=np.int8)
+            kind[status == "completed"] = 0
+            kind[np.isin(status, ["returned", "refunded"])] = 1
+            kind[status == "cancelled"] = 2
+            tab["kind"] = kind[rows]
+            tab["amount"] = pd.to_numeric(_col(df, "amount", 0.0), errors="coerce").fillna(0.0).to_numpy(float)[rows]
+            tab["disc"] = _discount_fraction(_col(df, "discount"), _col(df, "amount"))[rows]
+            cat = _map_distinct(_col(df, "category", None), lambda u: u.astype("string").fillna("").to_numpy(object))
+            cc, cat_names = pd.factorize(cat)
+            cat_names = np.asarray(cat_names, dtype=object)
+            empty = np.flatnonzero(cat_names == "")
+            if len(empty):
+                cc = np.where(cc == empty[0], -1, cc)
+            tab["cat"] = cc.astype(np.int32)[rows]
+            tab["orig"] = rows  # input row position: category ties are broken by first appearance
+        elif name == "tickets":
+            tab["closed"] = _to_ns(_col(df, "closed_at", pd.NaT))[rows]
+            tab["is_complaint"] = _map_distinct(_col(df, "is_complaint", False),
+                                                lambda u: np.array([False if pd.isna(v) else bool(v) for v in u], bool))[rows]
+            tab["reopen"] = pd.to_numeric(_col(df, "reopen_count", 0), errors="coerce").fillna(0).to_numpy(float)[rows]
+            tab["handling"] = pd.to_numeric(_col(df, "handling_minutes", 0), errors="coerce").fillna(0).to_numpy(float)[rows]
+
+            def _price(u):
+                tc = u.astype("string").fillna("").str.lower().to_numpy().astype(str)
+                return (np.char.find(tc, "price") >= 0) | np.isin(tc, ["billing", "price", "payment", "оплата",
+                                                                      "цена", "биллинг"])
+            tab["price"] = _map_distinct(_col(df, "category", ""), _price)[rows]
+        elif name == "events":
+            tab["etype"] = _map_distinct(
+                _col(df, "event_type", ""),
+                lambda u: pd.Index(EVENT_TYPES).get_indexer(u.astype("string").fillna("").str.lower().to_numpy())
+            ).astype(np.int8)[rows]
+        elif name == "calls":
+            tab["minutes"] = (pd.to_numeric(_col(df, "duration_sec", 0), errors="coerce").fillna(0).to_numpy(float)
+                              / 60.0)[rows]
+        elif name == "messages":
+            tab["tone"] = pd.to_numeric(_col(df, "tone"), errors="coerce").to_numpy(float)[rows]
+            tab["inbound"] = _map_distinct(
+                _col(df, "direction", "inbound"),
+                lambda u: ~np.isin(u.astype("string").fillna("inbound").str.lower().to_numpy(),
+                                   ["outbound", "out", "outgoing", "исходящее"]))[rows]
+        tables[name] = tab
+    return PreparedData(ids, first_ns, tables, cat_names)
+
+
+def _last_per_code(code: np.ndarray) -> np.ndarray:
+    """Positions of the last row of each run of equal codes (rows sorted by code)."""
+    return np.flatnonzero(np.r_[code[1:] != code[:-1], True]) if len(code) else np.zeros(0, np.int64)
+
+
+def _first_per_code(code: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if len(code) else np.zeros(0, np.int64)
+
+
 # ----------------------------------------------------------------------------------- features
-def build_features(data: Mapping[str, pd.DataFrame], cutoff, config: Mapping | None = None,
+def build_features(data: Mapping[str, pd.DataFrame] | PreparedData, cutoff, config: Mapping | None = None,
                    categories: list[str] | None = None, btyd_params: dict | None = None) -> pd.DataFrame:
     """One row per customer known strictly before ``cutoff`` (see module doc).
 
     ``categories`` fixes the category-mix columns (a trained model passes its own list; otherwise
     the ``category_top_n`` most frequent pre-cutoff categories).  ``btyd_params`` reuses fitted
-    BG/NBD parameters instead of refitting at this cutoff.
+    BG/NBD parameters instead of refitting at this cutoff.  ``data`` may be a :class:`PreparedData`
+    (from :func:`prepare_data`) to build several cutoffs from one decoding of the tables.
     """
-    cfg = _cfg(config)
+    return _build(prepare_data(data), _cut_ns(cutoff), _cfg(config), categories, btyd_params)
+
+
+def _build(prep: PreparedData, cut: int, cfg: dict, categories, btyd_params) -> pd.DataFrame:
     fcfg = dict(cfg.get("features", {}))
     seed = int(cfg.get("random_state", 42))
-    cut = _cut_ns(cutoff)
-    cut_day = cut // DAY_NS
     rate_window = float(fcfg.get("rate_window_days", 365))
     tone_recent = float(fcfg.get("tone_recent_days", 30))
+    n = prep.n
+    T = prep.tables
+    d90 = cut - 90 * DAY_NS
 
-    orders, o_t = _before(_table(data, "orders", ["order_date", "amount", "status"]), "order_date", cut)
-    tickets, k_t = _before(_table(data, "tickets", ["created_at"]), "created_at", cut)
-    events, e_t = _before(_table(data, "events", ["occurred_at", "event_type"]), "occurred_at", cut)
-    calls, c_t = _before(_table(data, "calls", ["started_at"]), "started_at", cut)
-    messages, m_t = _before(_table(data, "messages", ["sent_at"]), "sent_at", cut)
-    customers, cu_t = _before(_table(data, "customers", ["first_seen_at"]), "first_seen_at", cut)
-
-    # universe: everybody with any pre-cutoff row; one sorted factorize over all tables' ids
-    tables = (customers, orders, tickets, events, calls, messages)
-    id_arrays = [_ids(df) for df in tables]
-    all_codes, uniq = pd.factorize(np.concatenate(id_arrays) if id_arrays else np.array([], object), sort=True)
-    ids = pd.Index(uniq)
-    n = len(ids)
-    bounds = np.cumsum([0] + [len(a) for a in id_arrays])
-    code_of = {id(df): all_codes[bounds[i]:bounds[i + 1]] for i, df in enumerate(tables)}
-
-    def codes(df):
-        return code_of[id(df)]
+    def before(name: str, *cols: str):
+        tab = T.get(name, _EMPTY_TABLE)
+        m = tab["t"] < cut
+        return [tab[c][m] if c in tab else np.zeros(0) for c in ("code", "t", *cols)]
 
     out: dict[str, np.ndarray] = {}
-
-    # first seen: min over customers.first_seen_at and all activity
-    first_ns = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    last_contact = np.full(n, NAT, dtype=np.int64)
-    for df, t in ((customers, cu_t), (orders, o_t), (tickets, k_t), (events, e_t), (calls, c_t), (messages, m_t)):
-        if len(df):
-            cd = codes(df)
-            first_ns = np.minimum(first_ns, _group_min(cd, t, n, np.iinfo(np.int64).max))
-            if df is not customers and df is not orders:
-                last_contact = np.maximum(last_contact, _group_max(cd, t, n, NAT))
-    tenure = (cut - first_ns) / DAY_NS
+    # universe: everybody with any pre-cutoff row (first time stamp over all tables before the cutoff)
+    univ = np.flatnonzero(prep.first_ns < cut)
+    tenure = (cut - prep.first_ns) / DAY_NS
     out["tenure_days"] = tenure
     months = np.clip(np.minimum(tenure, rate_window), MONTH_DAYS, None) / MONTH_DAYS
     win_start = cut - int(rate_window * DAY_NS)
 
-    # ---------------------------------------------------------------- orders
-    status = _col(orders, "status", "completed").fillna("completed").astype(str).str.lower().to_numpy()
-    amount = pd.to_numeric(_col(orders, "amount", 0.0), errors="coerce").fillna(0.0).to_numpy(float)
-    oc = codes(orders)
-    completed = status == "completed"
-    returned = np.isin(status, ["returned", "refunded"])
+    # ---------------------------------------------------------------- orders (sorted by customer, time)
+    oc, o_t, kind, amount, disc_all, cat_all, orig_all = before("orders", "kind", "amount", "disc", "cat", "orig")
+    completed = kind == 0
+    returned = kind == 1
     n_all = _bincount(oc, n)
     out["returns_share"] = np.divide(_bincount(oc[returned], n), n_all, out=np.zeros(n), where=n_all > 0)
-    out["cancel_share"] = np.divide(_bincount(oc[status == "cancelled"], n), n_all, out=np.zeros(n), where=n_all > 0)
+    out["cancel_share"] = np.divide(_bincount(oc[kind == 2], n), n_all, out=np.zeros(n), where=n_all > 0)
 
     cc, ct, ca = oc[completed], o_t[completed], amount[completed]
     freq = _bincount(cc, n)
@@ -264,114 +380,134 @@ def build_features(data: Mapping[str, pd.DataFrame], cutoff, config: Mapping | N
     out["has_purchase"] = (freq > 0).astype(float)
     out["monetary_total"] = tot
     out["monetary_avg"] = np.divide(tot, freq, out=np.zeros(n), where=freq > 0)
-    last_buy = _group_max(cc, ct, n, NAT)
+    last_buy = np.full(n, NAT, dtype=np.int64)
+    ends = _last_per_code(cc)
+    last_buy[cc[ends]] = ct[ends]  # rows sorted by (customer, time): the last row is the latest
     rec = np.where(freq > 0, (cut - last_buy) / DAY_NS, tenure)  # never bought: time since first seen
     out["recency_days"] = rec
-    recent = ct >= cut - 90 * DAY_NS
+    recent = ct >= d90
     out["purchases_90d"] = _bincount(cc[recent], n)
     out["spend_90d"] = _bincount(cc[recent], n, ca[recent])
 
-    # inter-purchase intervals over distinct purchase days
+    # distinct purchase days per customer (sorted): inter-purchase intervals and BTYD summaries
+    day = ct // DAY_NS
+    new_day = np.r_[True, (cc[1:] != cc[:-1]) | (day[1:] != day[:-1])] if len(cc) else np.zeros(0, bool)
+    dc, dd = cc[new_day], day[new_day]
     ipi_mean = np.full(n, np.nan)
     ipi_median = np.full(n, np.nan)
-    if len(cc):
-        day = ct // DAY_NS
-        dd = pd.DataFrame({"c": cc, "d": day}).drop_duplicates().sort_values(["c", "d"], kind="stable")
-        c_arr, d_arr = dd["c"].to_numpy(), dd["d"].to_numpy()
-        same = np.r_[False, c_arr[1:] == c_arr[:-1]]
-        gaps = np.diff(d_arr, prepend=0)[same].astype(float)
-        gc = c_arr[same]
-        if len(gc):
-            g = pd.Series(gaps).groupby(gc)
-            med = g.median()
-            ipi_median[med.index.to_numpy()] = med.to_numpy()
-            cnt = _bincount(gc, n)
-            ipi_mean = np.where(cnt > 0, _bincount(gc, n, gaps) / np.maximum(cnt, 1), np.nan)
+    same = np.r_[False, dc[1:] == dc[:-1]] if len(dc) else np.zeros(0, bool)
+    gaps = np.diff(dd, prepend=0)[same].astype(float)
+    gc = dc[same]
+    if len(gc):
+        med = pd.Series(gaps).groupby(gc, sort=False).median()
+        ipi_median[med.index.to_numpy()] = med.to_numpy()
+        cnt = _bincount(gc, n)
+        ipi_mean = np.where(cnt > 0, _bincount(gc, n, gaps) / np.maximum(cnt, 1), np.nan)
     out["ipi_mean"] = ipi_mean
     out["ipi_median"] = ipi_median
     with np.errstate(divide="ignore", invalid="ignore"):
         out["cycle_lateness"] = np.where(ipi_median > 0, rec / np.maximum(ipi_median, 1.0), np.nan)
 
     # discounts: share of completed orders with a discount, depth, first purchase with discount
-    disc = _discount_fraction(_col(orders, "discount"), _col(orders, "amount"))[completed]
+    disc = disc_all[completed]
     out["discount_share"] = np.divide(_bincount(cc[disc > 0], n), freq, out=np.zeros(n), where=freq > 0)
     out["discount_depth"] = np.divide(_bincount(cc, n, disc), freq, out=np.zeros(n), where=freq > 0)
     first_disc = np.zeros(n)
-    if len(cc):
-        fo = pd.DataFrame({"c": cc, "t": ct, "d": disc}).sort_values(["c", "t"], kind="stable").drop_duplicates("c")
-        first_disc[fo["c"].to_numpy()] = (fo["d"].to_numpy() > 0).astype(float)
+    starts = _first_per_code(cc)
+    first_disc[cc[starts]] = (disc[starts] > 0).astype(float)
     out["first_purchase_discount"] = first_disc
 
     # category mix
-    cat = _col(orders, "category", None)[completed].astype("string").fillna("").to_numpy()
-    has_cat = cat != ""
+    cat = cat_all[completed].astype(np.int64)
+    has_cat = cat >= 0
+    names = prep.category_names
+    K = max(len(names), 1)
     if categories is None:
         top_n = int(fcfg.get("category_top_n", 5))
-        categories = list(pd.Series(cat[has_cat]).value_counts().head(top_n).index) if has_cat.any() else []
+        categories = []
+        if has_cat.any():
+            counts = np.bincount(cat[has_cat], minlength=K)
+            first_pos = np.full(K, np.iinfo(np.int64).max)
+            np.minimum.at(first_pos, cat[has_cat], orig_all[completed][has_cat])
+            seen = np.flatnonzero(counts > 0)
+            seen = seen[np.argsort(first_pos[seen], kind="stable")]
+            # as value_counts: distinct values in order of first appearance, then sorted by count
+            vc = pd.Series(counts[seen], index=pd.Index(names[seen], dtype=object)).sort_values(ascending=False)
+            categories = list(vc.head(top_n).index)
     ncat = np.zeros(n)
     topshare = np.zeros(n)
     if has_cat.any():
-        cdf = pd.DataFrame({"c": cc[has_cat], "k": cat[has_cat]})
-        per = cdf.groupby(["c", "k"], sort=False).size()
-        pc = per.groupby(level=0)
-        ncat[pc.size().index.to_numpy()] = pc.size().to_numpy()
-        mx = pc.max()
-        ncat_tot = _bincount(cdf["c"].to_numpy(), n)
-        topshare[mx.index.to_numpy()] = mx.to_numpy() / ncat_tot[mx.index.to_numpy()]
+        key = cc[has_cat] * K + cat[has_cat]
+        if n * K <= 20_000_000:
+            per = np.bincount(key, minlength=n * K).reshape(n, K)
+            ncat = (per > 0).sum(1).astype(float)
+            mx = per.max(1).astype(float)
+        else:
+            uk, cnt = np.unique(key, return_counts=True)
+            ncat = _bincount(uk // K, n)
+            mx = np.zeros(n)
+            np.maximum.at(mx, uk // K, cnt.astype(float))
+        ncat_tot = _bincount(cc[has_cat], n)
+        topshare = np.divide(mx, ncat_tot, out=np.zeros(n), where=ncat_tot > 0)
     out["n_categories"] = ncat
     out["top_category_share"] = topshare
+    code_of_name = {str(v): i for i, v in enumerate(names) if v != ""}
     for k in categories:
-        m = cat == k
-        out[f"cat_share__{k}"] = np.divide(_bincount(cc[m], n), freq, out=np.zeros(n), where=freq > 0)
+        j = code_of_name.get(str(k), -2)
+        out[f"cat_share__{k}"] = np.divide(_bincount(cc[cat == j], n), freq, out=np.zeros(n), where=freq > 0)
 
     # ---------------------------------------------------------------- tickets & calls: complaints, manager time
-    kc = codes(tickets)
-    closed_t = _to_ns(_col(tickets, "closed_at", pd.NaT)) if len(tickets) else np.zeros(0, np.int64)
+    last_contact = np.full(n, NAT, dtype=np.int64)
+    kc, k_t, closed_t, is_compl, reopen, handling, price = before(
+        "tickets", "closed", "is_complaint", "reopen", "handling", "price")
+    is_compl, price = is_compl.astype(bool), price.astype(bool)
+    if len(kc):
+        np.maximum.at(last_contact, kc, k_t)
     # handling minutes / reopen counts are known only once the ticket is closed (or still open)
     known = (closed_t == NAT) | (closed_t < cut)
-    is_compl = _col(tickets, "is_complaint", False).fillna(False).astype(bool).to_numpy()
-    reopen = pd.to_numeric(_col(tickets, "reopen_count", 0), errors="coerce").fillna(0).to_numpy(float)
-    handling = pd.to_numeric(_col(tickets, "handling_minutes", 0), errors="coerce").fillna(0).to_numpy(float)
     handling = np.where(known, handling, 0.0)
-    tcat = _col(tickets, "category", "").astype("string").fillna("").str.lower().to_numpy()
     in_win_k = k_t >= win_start
-    in90_k = k_t >= cut - 90 * DAY_NS
+    in90_k = k_t >= d90
     n_tk = _bincount(kc, n)
     out["ticket_count"] = n_tk
     out["tickets_90d"] = _bincount(kc[in90_k], n)
-    out["reopen_rate"] = np.divide(_bincount(kc[known & (reopen > 0)], n), _bincount(kc[known], n),
-                                   out=np.zeros(n), where=_bincount(kc[known], n) > 0)
-    price = np.char.find(tcat.astype(str), "price") >= 0
-    price |= np.isin(tcat, ["billing", "price", "payment", "оплата", "цена", "биллинг"])
+    n_known = _bincount(kc[known], n)
+    out["reopen_rate"] = np.divide(_bincount(kc[known & (reopen > 0)], n), n_known, out=np.zeros(n),
+                                   where=n_known > 0)
     out["price_ticket_share"] = np.divide(_bincount(kc[price], n), n_tk, out=np.zeros(n), where=n_tk > 0)
 
     compl_win = _bincount(kc[is_compl & in_win_k], n)
     compl_90 = _bincount(kc[is_compl & in90_k], n)
     if fcfg.get("complaints_include_returns", True) and len(oc):
-        rw = returned & (o_t >= win_start)
-        compl_win += _bincount(oc[rw], n)
-        compl_90 += _bincount(oc[returned & (o_t >= cut - 90 * DAY_NS)], n)
+        compl_win += _bincount(oc[returned & (o_t >= win_start)], n)
+        compl_90 += _bincount(oc[returned & (o_t >= d90)], n)
     out["complaints_per_month"] = compl_win / months
     out["complaints_90d"] = compl_90
 
-    clc = codes(calls)
-    dur = pd.to_numeric(_col(calls, "duration_sec", 0), errors="coerce").fillna(0).to_numpy(float) / 60.0
+    clc, c_t, dur = before("calls", "minutes")
+    if len(clc):
+        np.maximum.at(last_contact, clc, c_t)
     in_win_c = c_t >= win_start
     mins_win = _bincount(clc[in_win_c], n, dur[in_win_c]) + _bincount(kc[in_win_k], n, handling[in_win_k])
     out["manager_minutes_per_month"] = mins_win / months
-    in90_c = c_t >= cut - 90 * DAY_NS
+    in90_c = c_t >= d90
     out["manager_minutes_90d"] = _bincount(clc[in90_c], n, dur[in90_c]) + _bincount(kc[in90_k], n, handling[in90_k])
     out["call_count"] = _bincount(clc, n)
 
     # ---------------------------------------------------------------- engagement
-    ec = codes(events)
-    et = _col(events, "event_type", "").astype("string").fillna("").str.lower().to_numpy()
+    ec, e_t, et = before("events", "etype")
+    et = et.astype(np.int64)
+    if len(ec):
+        np.maximum.at(last_contact, ec, e_t)
+    n_types = len(EVENT_TYPES) + 1  # column 0: other event types
     eng30 = np.zeros(n)
     eng90 = np.zeros(n)
     for w in fcfg.get("engagement_windows", [30, 90]):
         inw = e_t >= cut - int(w) * DAY_NS
-        for e in EVENT_TYPES:
-            v = _bincount(ec[inw & (et == e)], n)
+        per = (np.bincount(ec[inw] * n_types + et[inw] + 1, minlength=n * n_types).reshape(n, n_types)
+               .astype(float) if inw.any() else np.zeros((n, n_types)))
+        for j, e in enumerate(EVENT_TYPES):
+            v = np.ascontiguousarray(per[:, j + 1])
             out[f"{e}_{int(w)}d"] = v
             if e in ("email_open", "email_click", "site_visit", "product_view"):
                 if int(w) == 30:
@@ -380,15 +516,14 @@ def build_features(data: Mapping[str, pd.DataFrame], cutoff, config: Mapping | N
                     eng90 += v
     out["engagement_30d"] = eng30
     out["engagement_90d"] = eng90
-    out["unsubscribed"] = (_bincount(ec[et == "unsubscribe"], n) > 0).astype(float)
-    out["days_since_last_contact"] = np.where(last_contact != NAT, (cut - last_contact) / DAY_NS, tenure)
+    out["unsubscribed"] = (_bincount(ec[et == EVENT_TYPES.index("unsubscribe")], n) > 0).astype(float)
 
     # ---------------------------------------------------------------- tone
-    mc = codes(messages)
-    tone = pd.to_numeric(_col(messages, "tone"), errors="coerce").to_numpy(float)
-    direction = _col(messages, "direction", "inbound").astype("string").fillna("inbound").str.lower().to_numpy()
-    inbound = ~np.isin(direction, ["outbound", "out", "outgoing", "исходящее"])
-    ok = np.isfinite(tone) & inbound
+    mc, m_t, tone, inbound = before("messages", "tone", "inbound")
+    if len(mc):
+        np.maximum.at(last_contact, mc, m_t)
+    out["days_since_last_contact"] = np.where(last_contact != NAT, (cut - last_contact) / DAY_NS, tenure)
+    ok = np.isfinite(tone) & inbound.astype(bool)
     out["message_count"] = _bincount(mc, n)
     nt = _bincount(mc[ok], n)
     out["tone_mean"] = np.divide(_bincount(mc[ok], n, tone[ok]), nt, out=np.full(n, np.nan), where=nt > 0)
@@ -399,42 +534,46 @@ def build_features(data: Mapping[str, pd.DataFrame], cutoff, config: Mapping | N
     to = np.divide(_bincount(mc[old_m], n, tone[old_m]), no, out=np.full(n, np.nan), where=no > 0)
     out["tone_delta"] = np.where((nr > 0) & (no > 0), tr - to, 0.0)
 
-    feats = pd.DataFrame(out)
-    feats.insert(0, "customer_id", ids.to_numpy())
-
     # ---------------------------------------------------------------- RFM quintile scores (1..5, 5 best)
-    buyers = feats["frequency"] > 0
+    whole = len(univ) == n
+    sel = {k: (v if whole else v[univ]) for k, v in out.items()}
+    buyers = sel["frequency"] > 0
     for col, name, asc in (("recency_days", "r_score", False), ("frequency", "f_score", True),
                            ("monetary_total", "m_score", True)):
-        s = feats.loc[buyers, col]
-        pct = s.rank(method="average", pct=True, ascending=asc)
-        feats[name] = 0.0
-        feats.loc[buyers, name] = np.ceil(pct * 5).clip(1, 5)
+        score = np.zeros(len(univ))
+        if buyers.any():
+            pct = pd.Series(sel[col][buyers]).rank(method="average", pct=True, ascending=asc).to_numpy()
+            score[buyers] = np.clip(np.ceil(pct * 5), 1, 5)
+        sel[name] = score
 
     # ---------------------------------------------------------------- BTYD outputs
+    attrs: dict = {}
     bcfg = dict(fcfg.get("btyd", {}))
     if bcfg.get("enabled", True):
-        feats = _add_btyd(feats, cc, ct, cut, bcfg, seed, btyd_params)
+        p_alive, exp_p, p_none = _btyd_outputs(dc, dd, n, cut, bcfg, seed, btyd_params, attrs)
+        for k, v in (("p_alive", p_alive), ("btyd_expected_purchases", exp_p), ("btyd_p_no_purchase", p_none)):
+            sel[k] = v if whole else v[univ]
+    feats = pd.DataFrame({"customer_id": prep.ids if whole else prep.ids[univ], **sel})
+    feats.attrs.update(attrs)
     feats.attrs["categories"] = list(categories)
     feats.attrs["cutoff"] = str(pd.Timestamp(cut))
     return feats
 
 
-def _add_btyd(feats: pd.DataFrame, cc, ct, cut, bcfg, seed, params) -> pd.DataFrame:
-    n = len(feats)
+def _btyd_outputs(dc, dd, n, cut, bcfg, seed, params, attrs):
+    """BG/NBD P(alive), expected purchases and P(no purchase) in the horizon from the distinct purchase
+    days (dc: customer code, dd: day; sorted by customer then day)."""
     p_alive = np.full(n, np.nan)
     exp_p = np.zeros(n)
     p_none = np.ones(n)
     horizon_w = float(bcfg.get("horizon_days", 90)) / 7.0
-    if len(cc):
-        day = ct // DAY_NS
-        dd = pd.DataFrame({"c": cc, "d": day}).drop_duplicates()
-        g = dd.groupby("c")["d"]
-        first, last, cnt = g.min(), g.max(), g.size()
-        idx = first.index.to_numpy()
-        x = (cnt.to_numpy() - 1).astype(float)
-        tx = (last.to_numpy() - first.to_numpy()) / 7.0
-        T = (cut // DAY_NS - first.to_numpy()) / 7.0
+    if len(dc):
+        starts, ends = _first_per_code(dc), _last_per_code(dc)
+        idx = dc[starts]
+        first, last = dd[starts], dd[ends]
+        x = (ends - starts).astype(float)  # distinct purchase days - 1
+        tx = (last - first) / 7.0
+        T = (cut // DAY_NS - first) / 7.0
         model = btyd.BetaGeoModel()
         if params:
             model.params_ = dict(params)
@@ -450,11 +589,8 @@ def _add_btyd(feats: pd.DataFrame, cc, ct, cut, bcfg, seed, params) -> pd.DataFr
         p_alive[idx] = model.conditional_probability_alive(x, tx, T)
         exp_p[idx] = model.conditional_expected_purchases(horizon_w, x, tx, T)
         p_none[idx] = model.conditional_probability_no_purchase(horizon_w, x, tx, T)
-        feats.attrs["btyd_params"] = dict(model.params_)
-    feats["p_alive"] = p_alive
-    feats["btyd_expected_purchases"] = exp_p
-    feats["btyd_p_no_purchase"] = p_none
-    return feats
+        attrs["btyd_params"] = dict(model.params_)
+    return p_alive, exp_p, p_none
 
 
 def model_feature_columns(feats: pd.DataFrame) -> list[str]:
