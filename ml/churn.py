@@ -39,8 +39,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ml.features import (DAY_NS, MONTH_DAYS, NAT, _col, _cut_ns, _table, _to_ns, build_features, feature_label,
-                         load_config, model_feature_columns)
+from ml.features import (MONTH_DAYS, PreparedData, _build, _cut_ns, build_features, feature_label, load_config,
+                         model_feature_columns, prepare_data)
 from ml.model_store import data_hash
 
 __all__ = ["ChurnModel", "train_churn", "score_churn", "train_toxicity", "score_toxicity", "explain_drivers",
@@ -80,54 +80,42 @@ def labelled_cutoffs(as_of, horizon_days: int, step_days: int, n: int) -> list[p
     return [a - pd.Timedelta(days=horizon_days + k * step_days) for k in range(n - 1, -1, -1)]
 
 
-def _future_purchases(data, ids: pd.Index, c, horizon) -> np.ndarray:
-    o = _table(data, "orders", ["order_date", "status"])
-    if len(o) == 0:
-        return np.zeros(len(ids))
-    t = _to_ns(o["order_date"])
-    c0, c1 = _cut_ns(c), _cut_ns(c + pd.Timedelta(days=horizon))
-    st = _col(o, "status", "completed").fillna("completed").astype(str).str.lower().to_numpy()
-    m = (t != NAT) & (t >= c0) & (t < c1) & (st == "completed")
-    code = ids.get_indexer(o.loc[m, "customer_id"].astype(str).to_numpy())
-    code = code[code >= 0]
-    return np.bincount(code, minlength=len(ids)).astype(float)
+def _window_rows(tab: Mapping[str, np.ndarray], c0: int, c1: int) -> np.ndarray:
+    t = tab["t"]
+    return (t >= c0) & (t < c1)
 
 
-def _future_toxicity(data, ids: pd.Index, c, horizon, tcfg, include_returns=True) -> tuple[np.ndarray, np.ndarray]:
-    """(complaints per month, manager minutes per month) in [c, c + horizon)."""
+def _future_purchases(prep: PreparedData, univ: np.ndarray, c, horizon) -> np.ndarray:
+    """Completed orders in [c, c + horizon) per customer code in ``univ``."""
+    o = prep.tables.get("orders")
+    if o is None or len(o["t"]) == 0:
+        return np.zeros(len(univ))
+    m = _window_rows(o, _cut_ns(c), _cut_ns(c + pd.Timedelta(days=horizon))) & (o["kind"] == 0)
+    return np.bincount(o["code"][m], minlength=prep.n)[univ].astype(float)
+
+
+def _future_toxicity(prep: PreparedData, univ: np.ndarray, c, horizon, tcfg,
+                     include_returns=True) -> tuple[np.ndarray, np.ndarray]:
+    """(complaints per month, manager minutes per month) in [c, c + horizon) per code in ``univ``."""
     c0, c1 = _cut_ns(c), _cut_ns(c + pd.Timedelta(days=horizon))
-    n = len(ids)
+    n = prep.n
     compl = np.zeros(n)
     mins = np.zeros(n)
-
-    def add(df, tcol, target, weights=None, mask=None):
-        if len(df) == 0 or tcol not in df.columns:
-            return
-        t = _to_ns(df[tcol])
-        m = (t != NAT) & (t >= c0) & (t < c1)
-        if mask is not None:
-            m &= mask
-        code = ids.get_indexer(df.loc[m, "customer_id"].astype(str).to_numpy())
-        w = None if weights is None else weights[m][code >= 0]
-        code = code[code >= 0]
-        if len(code):
-            target += np.bincount(code, weights=w, minlength=n)
-
-    tk = _table(data, "tickets", ["created_at"])
-    if len(tk):
-        add(tk, "created_at", compl, mask=_col(tk, "is_complaint", False).fillna(False).astype(bool).to_numpy())
-        add(tk, "created_at", mins,
-            weights=pd.to_numeric(_col(tk, "handling_minutes", 0), errors="coerce").fillna(0).to_numpy(float))
-    cl = _table(data, "calls", ["started_at"])
-    if len(cl):
-        add(cl, "started_at", mins,
-            weights=pd.to_numeric(_col(cl, "duration_sec", 0), errors="coerce").fillna(0).to_numpy(float) / 60)
-    o = _table(data, "orders", ["order_date"])
-    if include_returns and len(o):
-        st = _col(o, "status", "").fillna("").astype(str).str.lower().to_numpy()
-        add(o, "order_date", compl, mask=np.isin(st, ["returned", "refunded"]))
+    tk = prep.tables.get("tickets")
+    if tk is not None and len(tk["t"]):
+        m = _window_rows(tk, c0, c1)
+        compl += np.bincount(tk["code"][m & tk["is_complaint"]], minlength=n)
+        mins += np.bincount(tk["code"][m], weights=tk["handling"][m], minlength=n)
+    cl = prep.tables.get("calls")
+    if cl is not None and len(cl["t"]):
+        m = _window_rows(cl, c0, c1)
+        mins += np.bincount(cl["code"][m], weights=cl["minutes"][m], minlength=n)
+    o = prep.tables.get("orders")
+    if include_returns and o is not None and len(o["t"]):
+        m = _window_rows(o, c0, c1) & (o["kind"] == 1)
+        compl += np.bincount(o["code"][m], minlength=n)
     months = horizon / MONTH_DAYS
-    return compl / months, mins / months
+    return compl[univ] / months, mins[univ] / months
 
 
 def toxic_label(compl_pm: np.ndarray, mins_pm: np.ndarray, tcfg: Mapping) -> np.ndarray:
@@ -138,29 +126,30 @@ def toxic_label(compl_pm: np.ndarray, mins_pm: np.ndarray, tcfg: Mapping) -> np.
     return ((compl_pm >= c_thr) & (mins_pm >= m_thr)).astype(int)
 
 
-def _subset(data: Mapping[str, pd.DataFrame], keep_ids: set | None) -> dict:
-    if keep_ids is None:
-        return dict(data)
-    out = {}
-    for k, df in data.items():
-        if isinstance(df, pd.DataFrame) and "customer_id" in df.columns:
-            out[k] = df.loc[df["customer_id"].astype(str).isin(keep_ids)]
-        else:
-            out[k] = df
-    return out
-
-
-def _all_ids(data) -> np.ndarray:
-    parts = [df["customer_id"].astype(str).unique() for df in data.values()
-             if isinstance(df, pd.DataFrame) and "customer_id" in df.columns and len(df)]
-    return np.unique(np.concatenate(parts)) if parts else np.array([], dtype=object)
-
-
-def _sample_ids(data, n_max: int, seed: int) -> set | None:
-    ids = _all_ids(data)
-    if len(ids) <= n_max:
+def _sample_codes(prep: PreparedData, n_max: int, seed: int, strata: str | None) -> np.ndarray | None:
+    """Customer codes for training (None: everybody): ``n_max`` customers drawn without replacement,
+    proportionally within strata (``first_seen_month``: month of the customer's first time stamp,
+    so every cohort keeps its share) or uniformly (``none``)."""
+    n = prep.n
+    if n <= n_max:
         return None
-    return set(np.random.default_rng(seed).choice(ids, n_max, replace=False))
+    rng = np.random.default_rng(seed)
+    if not strata or strata == "none":
+        return np.sort(rng.choice(n, n_max, replace=False))
+    if strata != "first_seen_month":
+        raise ValueError(f"unknown train_strata {strata!r} (first_seen_month | none)")
+    s = pd.to_datetime(prep.first_ns).to_period("M").asi8
+    s = s - s.min()
+    size = np.bincount(s)
+    quota = size * (n_max / n)
+    take = np.floor(quota).astype(np.int64)
+    short = n_max - int(take.sum())  # largest remainders get the leftover places
+    if short > 0:
+        take[np.argsort(-(quota - take), kind="stable")[:short]] += 1
+    order = np.lexsort((rng.random(n), s))            # random order within each stratum
+    start = np.r_[0, np.cumsum(size)[:-1]]
+    rank = np.arange(n) - start[s[order]]
+    return np.sort(order[rank < take[s[order]]])
 
 
 def _signed_log(X):
@@ -168,15 +157,39 @@ def _signed_log(X):
     return np.sign(X) * np.log1p(np.abs(X))
 
 
-def _candidate(name: str, seed: int):
+HGB_DEFAULTS = {"max_iter": 300, "learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 40,
+                "l2_regularization": 1.0, "n_iter_no_change": 15, "validation_fraction": 0.1, "max_bins": 255}
+
+
+def _candidate(name: str, seed: int, hcfg: Mapping | None = None):
     if name == "hgb":
-        return HistGradientBoostingClassifier(max_iter=250, learning_rate=0.06, max_leaf_nodes=31,
-                                              min_samples_leaf=40, l2_regularization=1.0, early_stopping=False,
-                                              random_state=seed)
+        h = {**HGB_DEFAULTS, **dict(hcfg or {})}
+        return HistGradientBoostingClassifier(max_iter=int(h["max_iter"]), learning_rate=float(h["learning_rate"]),
+                                              max_leaf_nodes=int(h["max_leaf_nodes"]),
+                                              min_samples_leaf=int(h["min_samples_leaf"]),
+                                              l2_regularization=float(h["l2_regularization"]),
+                                              max_bins=int(h["max_bins"]),
+                                              early_stopping=bool(h.get("early_stopping", True)),
+                                              n_iter_no_change=int(h["n_iter_no_change"]), random_state=seed)
     if name == "logreg":
         return make_pipeline(SimpleImputer(strategy="median"), FunctionTransformer(_signed_log), StandardScaler(),
                              LogisticRegression(C=0.5, max_iter=1000))
     raise ValueError(f"unknown candidate {name!r}")
+
+
+def _fit_candidate(name: str, d: pd.DataFrame, feat_names: list[str], seed: int, hcfg: Mapping | None):
+    """Fit a candidate on the rows of ``d``. HGB stops early on a held-out share of *customers*
+    (all their cutoffs), so the stopping loss is not flattered by the same customer's other rows."""
+    X, y = d[feat_names], d["label"].to_numpy()
+    est = _candidate(name, seed, hcfg)
+    if name != "hgb" or not est.early_stopping:
+        return est.fit(X, y)
+    frac = float({**HGB_DEFAULTS, **dict(hcfg or {})}["validation_fraction"])
+    cust, inv = np.unique(d["customer_id"].to_numpy(), return_inverse=True)
+    hold = (np.random.default_rng(seed + 1).random(len(cust)) < frac)[inv]
+    if hold.sum() < 50 or len(np.unique(y[hold])) < 2 or len(np.unique(y[~hold])) < 2:
+        return est.set_params(validation_fraction=frac).fit(X, y)  # tiny data: sklearn's own split
+    return est.fit(X[~hold], y[~hold], X_val=X[hold], y_val=y[hold])
 
 
 def _calibrate(est, X, y, method: str):
@@ -211,24 +224,30 @@ def evaluate_scores(y: np.ndarray, score: np.ndarray, probabilities: bool = True
 
 
 # ----------------------------------------------------------------------------------- datasets
-def _dataset(data, cutoffs, cfg, kind: str, categories, mcfg) -> pd.DataFrame:
+def _dataset(prep: PreparedData, cutoffs, cfg, kind: str, categories, mcfg) -> pd.DataFrame:
+    """Features + label + cold flag for each cutoff (the first cutoff fixes the category columns when
+    ``categories`` is None)."""
     horizon = int(mcfg.get("horizon_days", 90))
     frames = []
     for c in cutoffs:
-        f = build_features(data, c, cfg, categories=categories)
-        ids = pd.Index(f["customer_id"].astype(str))
+        cut = _cut_ns(c)
+        f = _build(prep, cut, cfg, categories, None)
+        categories = f.attrs["categories"]
+        univ = np.flatnonzero(prep.first_ns < cut)  # the codes of f's rows, in order
         if kind == "churn":
-            fut = _future_purchases(data, ids, c, horizon)
+            fut = _future_purchases(prep, univ, c, horizon)
             f["label"] = (fut == 0).astype(int)
             f["cold"] = (f["frequency"] == 0).astype(int)
         else:
             inc = cfg.get("features", {}).get("complaints_include_returns", True)
-            cpm, mpm = _future_toxicity(data, ids, c, horizon, mcfg, inc)
+            cpm, mpm = _future_toxicity(prep, univ, c, horizon, mcfg, inc)
             f["label"] = toxic_label(cpm, mpm, mcfg)
             f["cold"] = 0
         f["cutoff"] = c
         frames.append(f)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    ds = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    ds.attrs = {"categories": list(categories or [])}
+    return ds
 
 
 def _cap(df: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
@@ -249,8 +268,9 @@ def _cold_start_table(df: pd.DataFrame) -> dict:
 
 
 def _apply_cold_start(table: dict, f: pd.DataFrame) -> np.ndarray:
-    key = (f["engagement_90d"] > 0).astype(int).astype(str) + "|" + (f["tenure_days"] < 90).astype(int).astype(str)
-    return key.map(table.get("cells", {})).fillna(table.get("overall", 0.9)).to_numpy(float)
+    key = np.where(f["engagement_90d"].to_numpy() > 0, "1", "0").astype(object) + "|" + \
+        np.where(f["tenure_days"].to_numpy() < 90, "1", "0").astype(object)
+    return pd.Series(key).map(table.get("cells", {})).fillna(table.get("overall", 0.9)).to_numpy(float)
 
 
 def _baselines(kind: str, v: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -276,6 +296,7 @@ def _train_impl(kind: str, data: Mapping[str, pd.DataFrame], as_of, cfg: dict) -
     step = int(mcfg.get("cutoff_step_days", 30))
     n_cut = int(mcfg.get("n_cutoffs", 6))
     method = mcfg.get("calibration", "isotonic")
+    hcfg = mcfg.get("hgb", {})
     cuts = labelled_cutoffs(as_of, horizon, step, n_cut)
     val_c = cuts[-1]
     pool = [c for c in cuts if c + pd.Timedelta(days=horizon) <= val_c]
@@ -284,27 +305,33 @@ def _train_impl(kind: str, data: Mapping[str, pd.DataFrame], as_of, cfg: dict) -
                          f"raise n_cutoffs or history (got {len(pool)})")
     fit_cuts, cal_c = pool[:-1], pool[-1]
 
-    # customer subsample so that customers x cutoffs stays within train_sample
+    # the tables are decoded once; the customer sample keeps customers x pool cutoffs within train_sample
+    prep = prepare_data(data)
     per_cut = max(1000, int(mcfg.get("train_sample", 150000)) // max(1, len(pool)))
-    keep = _sample_ids(data, per_cut, seed)
-    sdata = _subset(data, keep)
-    f_val_all = build_features(sdata, val_c, cfg)
-    categories = f_val_all.attrs.get("categories", [])
+    keep = _sample_codes(prep, per_cut, seed, mcfg.get("train_strata", "first_seen_month"))
+    sprep = prep if keep is None else prep.subset(keep)
 
-    ds = _dataset(sdata, pool + [val_c], cfg, kind, categories, mcfg)
-    pop = ds["cold"] == 0
+    # validation cutoff first: it fixes the category-mix columns for every cutoff
+    ds = _dataset(sprep, [val_c, *pool], cfg, kind, None, mcfg)
+    categories = ds.attrs["categories"]
+    pop = (ds["cold"] == 0).to_numpy()
+    cut_col = ds["cutoff"].to_numpy()
     feat_names = [c for c in model_feature_columns(ds) if c not in ("label", "cold")]
-    dfit = ds[pop & ds["cutoff"].isin(fit_cuts)]
-    dcal = ds[pop & (ds["cutoff"] == cal_c)]
-    dval = _cap(ds[pop & (ds["cutoff"] == val_c)], int(mcfg.get("validation_sample", 50000)), seed)
+    in_fit = pop & ds["cutoff"].isin(fit_cuts).to_numpy()
+    dfit = ds[in_fit]
+    dcal = ds[pop & (cut_col == cal_c)]
+    dfull_val = ds[pop & (cut_col == val_c)]
+    dval = _cap(dfull_val, int(mcfg.get("validation_sample", 50000)), seed)
     if len(dfit) < int(mcfg.get("min_rows", 200)) or dfit["label"].nunique() < 2 or dval["label"].nunique() < 2:
         raise ValueError(f"{kind}: not enough labelled history (fit rows={len(dfit)}, "
                          f"fit classes={dfit['label'].nunique()}, validation classes={dval['label'].nunique()})")
 
     yv = dval["label"].to_numpy()
     results: dict[str, dict] = {}
+    n_iter: dict[str, int] = {}
     for name in mcfg.get("candidates", ["hgb", "logreg"]):
-        est = _candidate(name, seed).fit(dfit[feat_names], dfit["label"].to_numpy())
+        est = _fit_candidate(name, dfit, feat_names, seed, hcfg)
+        n_iter[name] = int(getattr(est, "n_iter_", 0) or 0)
         cal = _calibrate(est, dcal[feat_names], dcal["label"].to_numpy(), method)
         results[name] = evaluate_scores(yv, cal.predict_proba(dval[feat_names])[:, 1])
     sel = mcfg.get("selection_metric", "roc_auc")
@@ -312,17 +339,20 @@ def _train_impl(kind: str, data: Mapping[str, pd.DataFrame], as_of, cfg: dict) -
     baselines = {b: evaluate_scores(yv, s, probabilities=False) for b, s in _baselines(kind, dval).items()}
 
     # final: refit on the whole pool, calibrate on the validation cutoff
-    dpool = ds[pop & ds["cutoff"].isin(pool)]
-    dfull_val = ds[pop & (ds["cutoff"] == val_c)]
-    final = _candidate(best, seed).fit(dpool[feat_names], dpool["label"].to_numpy())
+    dpool = ds[pop & ds["cutoff"].isin(pool).to_numpy()]
+    final = _fit_candidate(best, dpool, feat_names, seed, hcfg)
+    final_iter = int(getattr(final, "n_iter_", 0) or 0)
     final = _calibrate(final, dfull_val[feat_names], dfull_val["label"].to_numpy(), method)
 
     metrics = {"selected": best, "selection_metric": sel, "validation_cutoff": str(val_c.date()),
                "calibration_cutoff": str(cal_c.date()), "fit_cutoffs": [str(c.date()) for c in fit_cuts],
                "candidates": results, "baselines": baselines, "model": results[best],
-               "rows": {"fit": int(len(dfit)), "calibration": int(len(dcal)), "validation": int(len(dval))},
-               "customers_sampled": None if keep is None else len(keep)}
-    cold = _cold_start_table(ds[ds["cutoff"].isin(pool + [val_c])]) if kind == "churn" else {}
+               "rows": {"fit": int(len(dfit)), "calibration": int(len(dcal)), "validation": int(len(dval)),
+                        "final_fit": int(len(dpool))},
+               "hgb_iterations": {"evaluation": n_iter.get("hgb"), "final": final_iter if best == "hgb" else None},
+               "customers_total": int(prep.n),
+               "customers_sampled": None if keep is None else int(len(keep))}
+    cold = _cold_start_table(ds) if kind == "churn" else {}
     metrics["cold_start"] = cold
     ncfg = int(cfg.get("drivers", {}).get("sample", 3000))
     vs = _cap(dval, ncfg, seed)[["customer_id", *feat_names, "label"]].reset_index(drop=True)
@@ -336,12 +366,15 @@ def _train_impl(kind: str, data: Mapping[str, pd.DataFrame], as_of, cfg: dict) -
 def _score(model: ChurnModel, data: Mapping[str, pd.DataFrame], as_of, col: str) -> pd.DataFrame:
     f = build_features(data, _day(as_of), model.config, categories=model.categories)
     p = np.full(len(f), np.nan)
-    label = np.array([f"{model.kind}_{model.model_kind}"] * len(f), dtype=object)
+    label = np.full(len(f), f"{model.kind}_{model.model_kind}", dtype=object)
     warm = (f["frequency"] > 0).to_numpy() if model.kind == "churn" else np.ones(len(f), bool)
-    if warm.any():
-        p[warm] = model.predict_proba(f.loc[warm])
+    with threadpool_limits(limits=model.config.get("n_threads")):
+        if warm.all():
+            p[:] = model.predict_proba(f)
+        elif warm.any():
+            p[warm] = model.predict_proba(f.loc[warm, model.feature_names])
     if (~warm).any():
-        p[~warm] = _apply_cold_start(model.cold_start, f.loc[~warm])
+        p[~warm] = _apply_cold_start(model.cold_start, f.loc[~warm, ["engagement_90d", "tenure_days"]])
         label[~warm] = f"{model.kind}_cold_start"
     return pd.DataFrame({"customer_id": f["customer_id"].to_numpy(), col: np.clip(p, 0, 1), f"{model.kind}_model": label})
 

@@ -1,0 +1,75 @@
+"""End to end on exports that look like real ones: partial columns, Russian headers in CP1251,
+numeric ids, US dates, an empty file, a file of garbage — the run must succeed and explain itself.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from tests.conftest import failure_messages, run_pipeline
+
+AS_OF = "2011-12-09"
+
+
+def _orders_us() -> str:
+    # An online-retail style order log: invoice lines (the id repeats), month-first dates,
+    # numeric customer ids, no status / category columns, a cancelled invoice with a negative amount.
+    lines = ["Invoice,Customer ID,InvoiceDate,Amount,Country"]
+    day = 1
+    for customer in range(12346, 12366):
+        for k in range(1 + customer % 4):
+            month = 1 + (customer + k * 3) % 11
+            invoice = f"5{customer}{k}"
+            lines.append(f"{invoice},{customer},{month}/{13 + k}/2011 10:{k:02d},{10 + k * 5}.5,United Kingdom")
+            lines.append(f"{invoice},{customer},{month}/{13 + k}/2011 10:{k:02d},{3 + k},United Kingdom")
+            day += 1
+    lines.append("C581484,12346,12/9/2011 09:27,-168469.6,United Kingdom")
+    return "\n".join(lines) + "\n"
+
+
+CONTACTS_CP1251 = "ФИО;Телефон;Рабочий e-mail;Код клиента\n" + "\n".join(
+    f"Клиент {i};8 (9{i % 10}1) 5{i % 10}{i % 7}-1{i % 9}-2{i % 5};client{i}@mail.ru;{12346 + i}" for i in range(20)
+) + "\n"
+
+
+def test_partial_and_foreign_exports_run_end_to_end(tmp_path):
+    landing = tmp_path / "landing"
+    (landing / "crm").mkdir(parents=True)
+    (landing / "marketing").mkdir()
+    (landing / "support").mkdir()
+    (landing / "crm" / "orders_online_retail.csv").write_text(_orders_us(), encoding="utf-8")
+    (landing / "crm" / "contacts_export.csv").write_bytes(CONTACTS_CP1251.encode("cp1251"))
+    (landing / "marketing" / "events.csv").write_text("event_id,occurred_at,contact_id,event_type\n", encoding="utf-8")
+    (landing / "support" / "tickets.csv").write_bytes(b"\x00\xff\xfe garbage \x00" * 50)
+    mapping = tmp_path / "config" / "mappings"
+    mapping.mkdir(parents=True)
+    (mapping / "online_retail.yaml").write_text(
+        "source: crm_orders\ncolumns:\n  order_id: [Invoice]\n  contact_id: ['Customer ID']\n"
+        "  order_date: [InvoiceDate]\n  amount: [Amount]\n",
+        encoding="utf-8",
+    )
+    import os
+
+    os.environ["CLIENTPULSE_CONFIG_DIR"] = str(tmp_path / "config")
+    try:
+        run = run_pipeline(tmp_path / "run", landing, AS_OF)
+    finally:
+        os.environ.pop("CLIENTPULSE_CONFIG_DIR", None)
+    assert run.result.success, failure_messages(run.result)
+
+    con = duckdb.connect(str(run.serving), read_only=True)
+    # the garbage file is one rejected unit with a reason; the header-only file lands nothing
+    rejected = con.execute("SELECT file, line, reason FROM raw.rejected_rows").fetchall()
+    assert [(f, line) for f, line, _ in rejected] == [("support/tickets.csv", 0)]
+    # invoice lines are summed per invoice; the Country column is kept in _extra
+    assert con.execute("SELECT count(*) FROM raw.crm_orders WHERE _extra LIKE '%United Kingdom%'").fetchone()[0] > 0
+    lines, invoices = con.execute(
+        "SELECT sum(line_count), count(*) FROM staging.int_customer_orders").fetchone()
+    assert lines == 2 * invoices - 1  # every invoice has two lines but the cancellation
+    # month-first dates: 12/9/2011 is 9 December, the as-of date itself
+    assert con.execute("SELECT max(order_date) FROM staging.stg_orders").fetchone()[0].isoformat() == AS_OF
+    # contacts with «Код клиента» join their orders through the numeric id; placeholder names are flagged
+    c360 = con.execute("SELECT count(*), count(rfm_code) FROM marts.customer_360").fetchone()
+    assert c360[0] == con.execute("SELECT count(*) FROM core.customers").fetchone()[0]
+    assert c360 == (20, 20)  # each contact joined its own orders: 20 customers, all buyers
+    assert con.execute("SELECT count(*) FROM staging.stg_crm_contacts WHERE is_placeholder_name").fetchone()[0] == 20
