@@ -33,40 +33,26 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     ).stream()
 
 
-@dbt_assets(
-    manifest=MANIFEST,
-    select="path:models/staging path:models/intermediate resource_type:seed",
-    name="dbt_staging",
-    dagster_dbt_translator=TRANSLATOR,
-    project=dbt_project,
-    pool=WAREHOUSE_POOL,
-)
-def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from _run_dbt(context, dbt)
+def _layer_assets(name: str, select: str):
+    """One @dbt_assets definition per layer: a separate step, so Python assets can sit between."""
+
+    @dbt_assets(
+        manifest=MANIFEST,
+        select=select,
+        name=name,
+        dagster_dbt_translator=TRANSLATOR,
+        project=dbt_project,
+        pool=WAREHOUSE_POOL,
+    )
+    def _layer(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        yield from _run_dbt(context, dbt)
+
+    return _layer
 
 
-@dbt_assets(
-    manifest=MANIFEST,
-    select="path:models/marts path:models/quality",
-    name="dbt_marts",
-    dagster_dbt_translator=TRANSLATOR,
-    project=dbt_project,
-    pool=WAREHOUSE_POOL,
-)
-def dbt_mart_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from _run_dbt(context, dbt)
-
-
-@dbt_assets(
-    manifest=MANIFEST,
-    select="path:models/serving",
-    name="dbt_serving",
-    dagster_dbt_translator=TRANSLATOR,
-    project=dbt_project,
-    pool=WAREHOUSE_POOL,
-)
-def dbt_serving_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from _run_dbt(context, dbt)
+dbt_staging_models = _layer_assets("dbt_staging", "path:models/staging path:models/intermediate resource_type:seed")
+dbt_mart_models = _layer_assets("dbt_marts", "path:models/marts path:models/quality")
+dbt_serving_models = _layer_assets("dbt_serving", "path:models/serving")
 
 
 # The dbt next to this interpreter: `make`, the CLI and the UI need no activated venv.

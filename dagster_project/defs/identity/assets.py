@@ -123,7 +123,7 @@ def identity_resolution(context: dg.AssetExecutionContext):
     )
 
 
-@dg.asset_check(asset=dg.AssetKey(["core", "customer_identity"]), blocking=True)
+@dg.asset_check(asset=dg.AssetKey(["core", "customer_identity"]), blocking=True, pool=WAREHOUSE_POOL)
 def every_record_has_one_customer() -> dg.AssetCheckResult:
     """Nothing lost: the identity input and output hold the same records, each exactly once."""
     settings = load_settings()
