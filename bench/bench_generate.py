@@ -30,8 +30,8 @@ def main() -> None:
         cpu = time.process_time() - cpu0
         size = sum(p.stat().st_size for p in (out / "landing").rglob("*") if p.is_file())
         peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-        print(f"| customers | wall s | cpu s | peak RSS GB | landing size GB |")
-        print(f"|---|---|---|---|---|")
+        print("| customers | wall s | cpu s | peak RSS GB | landing size GB |")
+        print("|---|---|---|---|---|")
         print(f"| {args.customers:,} | {wall:.1f} | {cpu:.1f} | {peak_gb:.2f} | {size / 1024**3:.2f} |")
         print()
         print("| file | rows |\n|---|---|")

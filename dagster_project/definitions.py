@@ -9,9 +9,19 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project.defs import ingest, quality
-from dagster_project.defs.dbt.assets import dbt_mart_models, dbt_resource, dbt_serving_models, dbt_staging_models
+from dagster_project.defs.dbt.assets import (
+    dbt_mart_models,
+    dbt_resource,
+    dbt_serving_models,
+    dbt_staging_models,
+)
 from dagster_project.defs.identity.assets import every_record_has_one_customer, identity_resolution
-from dagster_project.defs.ml.assets import churn_and_toxicity, customer_health, customer_segments, message_signals
+from dagster_project.defs.ml.assets import (
+    churn_and_toxicity,
+    customer_health,
+    customer_segments,
+    message_signals,
+)
 from dagster_project.defs.normalize.assets import contact_normalization
 from dagster_project.defs.schedules import daily_refresh_job, daily_refresh_schedule
 from dagster_project.defs.serving.assets import published_database

@@ -7,9 +7,9 @@ process, and allows one writing process per file: every step opens it the same w
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 

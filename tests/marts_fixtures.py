@@ -58,7 +58,7 @@ class MartsFixture:
         self.identity.append((customer_id, source, record_id))
 
     def customer(self, customer_id: str, name: str, email: str | None = None, phone: str | None = None,
-                 first_seen_days_ago: int | None = None) -> "MartsFixture":
+                 first_seen_days_ago: int | None = None) -> MartsFixture:
         first = ago(first_seen_days_ago, self.as_of) if first_seen_days_ago is not None else None
         self.customers.append(dict(
             customer_id=customer_id, full_name=name, first_name=name.split()[0], last_name=name.split()[-1],
@@ -169,7 +169,7 @@ class MartsFixture:
                 con.execute(f"DROP TABLE IF EXISTS {table}")
                 con.execute(f"CREATE TABLE {table} ({', '.join(f'{c} {t}' for c, t in cols.items())})")
                 if rows:
-                    frame = pd.DataFrame(rows, columns=list(cols))  # noqa: F841 (read by DuckDB)
+                    frame = pd.DataFrame(rows, columns=list(cols))
                     con.execute(f"INSERT INTO {table} SELECT * FROM frame")
             for table, rows in self.ml.items():
                 frame = pd.DataFrame(rows)  # noqa: F841

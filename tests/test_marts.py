@@ -16,7 +16,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-
 from marts_fixtures import AS_OF, add_future_rows, handmade_fixture, run_dbt
 
 AS_OF_2 = date(2026, 7, 30)

@@ -105,8 +105,8 @@ def test_coverage_history_keeps_one_snapshot_per_as_of(generated_run, tmp_path):
 
 
 def _defs_with_quality() -> dg.Definitions:
-    from dagster_project.defs import quality
     from dagster_project.definitions import defs
+    from dagster_project.defs import quality
 
     keys = defs.resolve_asset_graph().get_all_asset_keys()
     if dg.AssetKey(["serving", "crm_import_file"]) in keys:  # already wired in definitions.py

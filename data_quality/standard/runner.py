@@ -269,7 +269,7 @@ def run_standard(
         planned.append((rule, cls, kwargs, mask, observed))
 
     gx_results = _validate_with_gx(table, frame, prep.work, planned) if planned else {}
-    for rule, cls, kwargs, mask, observed in planned:
+    for rule, _cls, _kwargs, mask, observed in planned:
         name = rule["name"]
         severity = str(rule.get("severity", "error"))
         res = gx_results.get(name, {})

@@ -25,10 +25,10 @@ while identity waits for the blocking staging checks — a cycle.
 
 import datetime as dt
 import json
-import os
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import dagster as dg
 import pandas as pd
