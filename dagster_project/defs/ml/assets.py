@@ -80,7 +80,9 @@ def customer_health(context: dg.AssetExecutionContext):
     signals_config = load_yaml("signals.yaml")
     health_config = load_yaml("health.yaml")
     with connect(settings.warehouse_path) as con:
-        signals = con.execute("SELECT * FROM ml.message_signals WHERE cast(sent_at AS date) <= $as_of", {"as_of": as_of}).df()
+        signals = con.execute(
+            "SELECT * FROM ml.message_signals WHERE cast(sent_at AS date) <= $as_of ORDER BY message_id", {"as_of": as_of}
+        ).df()
         facts = load_customer_facts(con, as_of)
         trends = customer_trends(signals, as_of, signals_config)
         patterns = ticket_patterns(facts["tickets"], as_of, signals_config)
@@ -232,7 +234,7 @@ def churn_and_toxicity(context: dg.AssetExecutionContext):
     model_dir = settings.data_dir / "models"
     with connect(settings.warehouse_path) as con:
         facts = load_customer_facts(con, as_of)
-        clusters = con.execute("SELECT customer_id, cluster_name FROM ml.customer_clusters").df()
+        clusters = con.execute("SELECT customer_id, cluster_name FROM ml.customer_clusters ORDER BY customer_id").df()
         segments = clusters.set_index("customer_id")["cluster_name"]
         churn_model, churn_new, churn = _train_and_score("churn", facts, as_of, config, model_dir, context.log)
         tox_model, tox_new, toxicity = _train_and_score("toxicity", facts, as_of, config, model_dir, context.log)

@@ -1,5 +1,8 @@
 """Customer-resolved facts for the ML assets, read from the warehouse up to the as-of date.
 
+Every query has a total ORDER BY: DuckDB returns rows in scan order, which differs between runs,
+and samplers with a fixed seed give the same sample only on the same row order.
+
 Each fact joins its customer through core.customer_identity; a record id landed twice counts once
 (the same rule as int_identity_records), and nothing dated after the as-of date is read, so the
 models never see the future.
@@ -17,6 +20,7 @@ FACT_QUERIES = {
                nullif(category, '(none)') AS category, discount
         FROM staging.int_customer_orders
         WHERE order_date <= $as_of
+        ORDER BY customer_id, order_date, order_id
     """,
     "tickets": """
         SELECT i.customer_id, t.created_at, t.closed_at, t.category, t.reopen_count, t.handling_minutes,
@@ -25,22 +29,26 @@ FACT_QUERIES = {
         JOIN core.customer_identity i ON i.source = 'ticket' AND i.source_record_id = t.ticket_id
         WHERE t.created_at IS NOT NULL AND cast(t.created_at AS date) <= $as_of
         QUALIFY row_number() OVER (PARTITION BY t.ticket_id ORDER BY t._source_file, t._line) = 1
+        ORDER BY i.customer_id, t.created_at, t.ticket_id
     """,
     "events": """
         SELECT i.customer_id, e.occurred_at, e.event_type
         FROM staging.stg_marketing_events e
         JOIN core.customer_identity i ON i.source = 'event' AND i.source_record_id = e.event_id
         WHERE e.occurred_at IS NOT NULL AND cast(e.occurred_at AS date) <= $as_of
+        ORDER BY i.customer_id, e.occurred_at, e.event_id
     """,
     "calls": """
         SELECT i.customer_id, c.started_at, c.duration_sec, c.direction
         FROM staging.stg_phone_calls c
         JOIN core.customer_identity i ON i.source = 'call' AND i.source_record_id = c.call_id
         WHERE c.started_at IS NOT NULL AND cast(c.started_at AS date) <= $as_of
+        ORDER BY i.customer_id, c.started_at, c.call_id
     """,
     "customers": """
         SELECT customer_id, first_seen_at FROM core.customers
         WHERE first_seen_at IS NULL OR cast(first_seen_at AS date) <= $as_of
+        ORDER BY customer_id
     """,
 }
 
@@ -60,6 +68,7 @@ MESSAGE_TEXTS_QUERY = """
     FROM staging.stg_phone_calls c
     JOIN core.customer_identity i ON i.source = 'call' AND i.source_record_id = c.call_id
     WHERE c.transcript IS NOT NULL AND c.started_at IS NOT NULL AND cast(c.started_at AS date) <= $as_of
+    ORDER BY 1
 """
 
 
@@ -68,7 +77,7 @@ def load_customer_facts(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[
     if table_exists(con, "ml", "message_signals"):
         data["messages"] = con.execute(
             "SELECT customer_id, sent_at, tone, direction FROM ml.message_signals "
-            "WHERE customer_id IS NOT NULL AND cast(sent_at AS date) <= $as_of",
+            "WHERE customer_id IS NOT NULL AND cast(sent_at AS date) <= $as_of ORDER BY customer_id, sent_at, message_id",
             {"as_of": as_of},
         ).df()
     return data
