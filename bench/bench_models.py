@@ -21,12 +21,12 @@ from pathlib import Path
 # OpenMP threads that spin while waiting are very slow when the 2 cores are shared with other jobs
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ml.churn import score_churn, score_toxicity, simulate_history, train_churn, train_toxicity  # noqa: E402
-from ml.features import build_features, load_config  # noqa: E402
+from ml.churn import score_churn, score_toxicity, simulate_history, train_churn, train_toxicity
+from ml.features import build_features, load_config
 
 TARGET_S = 120.0
 
@@ -112,7 +112,9 @@ def main() -> None:
           f"machine); {n_rows:,} customers scored; churn training used {m['customers_sampled'] or sizes['customers']:,} "
           f"customers, rows fit/cal/val/final {m['rows']['fit']:,}/{m['rows']['calibration']:,}/"
           f"{m['rows']['validation']:,}/{m['rows']['final_fit']:,}; validation cutoff {m['validation_cutoff']} "
-          f"(held out), base churn rate {mod['base_rate']:.3f}, Brier {mod['brier']:.4f}")
+          f"(held out), base churn rate {mod['base_rate']:.3f}, Brier {mod['brier']:.4f}; candidates "
+          + ", ".join(f"{k} ROC AUC {r['roc_auc']:.4f}" for k, r in m["candidates"].items())
+          + f"; HGB trees kept (early stopping) {m['hgb_iterations']}")
     print("| " + " | ".join(cols) + " |")
     print("|" + "|".join("---:" for _ in cols) + "|")
     print("| " + " | ".join(cols.values()) + " |")

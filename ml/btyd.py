@@ -21,11 +21,11 @@ import pandas as pd
 from scipy import optimize, special
 
 __all__ = [
-    "rfm_summary",
     "BetaGeoModel",
-    "ParetoNBDModel",
     "GammaGammaModel",
+    "ParetoNBDModel",
     "customer_lifetime_value",
+    "rfm_summary",
 ]
 
 _TIME_UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
@@ -125,7 +125,7 @@ class BetaGeoModel:
     def log_likelihood(self, frequency, recency, T, params=None) -> float:
         return float(np.sum(self.individual_log_likelihood(params or self.params_, frequency, recency, T)))
 
-    def fit(self, frequency, recency, T, weights=None) -> "BetaGeoModel":
+    def fit(self, frequency, recency, T, weights=None) -> BetaGeoModel:
         x, tx, TT = _arr(frequency, recency, T)
         if weights is None:
             x, tx, TT, w = _compress(x, tx, TT)
@@ -252,7 +252,7 @@ class ParetoNBDModel:
     def log_likelihood(self, frequency, recency, T, params=None) -> float:
         return float(np.sum(self.individual_log_likelihood(params or self.params_, frequency, recency, T)))
 
-    def fit(self, frequency, recency, T, weights=None) -> "ParetoNBDModel":
+    def fit(self, frequency, recency, T, weights=None) -> ParetoNBDModel:
         x, tx, TT = _arr(frequency, recency, T)
         if weights is None:
             x, tx, TT, w = _compress(x, tx, TT)
@@ -314,7 +314,7 @@ class GammaGammaModel:
         return (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q) + q * np.log(v)
                 + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(v + m * x))
 
-    def fit(self, frequency, monetary_value) -> "GammaGammaModel":
+    def fit(self, frequency, monetary_value) -> GammaGammaModel:
         x, m = _arr(frequency, monetary_value)
         keep = (x > 0) & (m > 0) & np.isfinite(m)
         x, m = x[keep], m[keep]

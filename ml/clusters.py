@@ -7,8 +7,8 @@ scaled centroid), so a later run can map them into its own scaled space and matc
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from sklearn.metrics import silhouette_score
 
 from ml.features import feature_label, load_config
 
-__all__ = ["ClusterModel", "fit_clusters", "assign_clusters", "match_to_previous", "name_clusters"]
+__all__ = ["ClusterModel", "assign_clusters", "fit_clusters", "match_to_previous", "name_clusters"]
 
 CLIP = 5.0
 
@@ -32,7 +32,7 @@ class Scaler:
     fill: np.ndarray
 
     @classmethod
-    def fit(cls, df: pd.DataFrame, features, log_features) -> "Scaler":
+    def fit(cls, df: pd.DataFrame, features, log_features) -> Scaler:
         raw = df[features].apply(pd.to_numeric, errors="coerce").to_numpy(float)
         fill = np.nan_to_num(np.nanmedian(raw, axis=0)) if len(raw) else np.zeros(len(features))
         s = cls(list(features), [f for f in log_features if f in features], np.zeros(len(features)),

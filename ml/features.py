@@ -5,23 +5,36 @@ cutoff, computed only from rows whose time stamp is strictly before the cutoff (
 ``closed_at`` before the cutoff for their handling minutes / reopen counts to be used).
 ``assert_no_leakage`` proves it by perturbing every post-cutoff row.
 
-Everything is vectorised over integer customer codes (``np.bincount`` / sorted groupby), so 1M
-customers and 10M orders take seconds, not minutes.
+The tables are decoded once (:func:`prepare_data`: one sorted factorize of all customer ids, time
+stamps as int64, text columns mapped through their distinct values, orders sorted by customer and
+time); every cutoff is then masks, ``np.bincount`` and run boundaries over those arrays - no
+per-customer Python, no groupby-apply - so 1M customers and 10M orders take ~10 s, and a training
+run decodes once for all its cutoffs.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ml import btyd
 
-__all__ = ["load_config", "build_features", "assert_no_leakage", "LeakageError", "FEATURE_LABELS",
-           "feature_label", "model_feature_columns", "TIME_COLUMNS", "prepare_data", "PreparedData"]
+__all__ = [
+    "FEATURE_LABELS",
+    "TIME_COLUMNS",
+    "LeakageError",
+    "PreparedData",
+    "assert_no_leakage",
+    "build_features",
+    "feature_label",
+    "load_config",
+    "model_feature_columns",
+    "prepare_data",
+]
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "models.yaml"
 DAY_NS = 86_400 * 10**9
@@ -221,7 +234,7 @@ class PreparedData:
     def n(self) -> int:
         return len(self.ids)
 
-    def subset(self, keep: np.ndarray) -> "PreparedData":
+    def subset(self, keep: np.ndarray) -> PreparedData:
         """Only the customers whose code is in ``keep`` (bool mask over codes or code array)."""
         mask = np.zeros(self.n, bool)
         mask[keep] = True
@@ -355,6 +368,8 @@ def _build(prep: PreparedData, cut: int, cfg: dict, categories, btyd_params) -> 
     def before(name: str, *cols: str):
         tab = T.get(name, _EMPTY_TABLE)
         m = tab["t"] < cut
+        if m.all():  # e.g. scoring as of the load date: every row, no copies
+            return [tab.get(c, np.zeros(0)) for c in ("code", "t", *cols)]
         return [tab[c][m] if c in tab else np.zeros(0) for c in ("code", "t", *cols)]
 
     out: dict[str, np.ndarray] = {}

@@ -8,15 +8,16 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import joblib
 import numpy as np
 import pandas as pd
 
-__all__ = ["data_hash", "save_model", "load_latest", "list_models", "retrain_due"]
+__all__ = ["data_hash", "list_models", "load_latest", "retrain_due", "save_model"]
 
 
 def _as_date(x) -> date:
@@ -35,15 +36,26 @@ def data_hash(data: Mapping[str, pd.DataFrame], as_of=None) -> str:
         df = data[name]
         if not isinstance(df, pd.DataFrame):
             continue
+        keep = None
         if cut is not None and len(df):
             tcol = next((c for c in TIME_COLUMNS.get(name, []) if c in df.columns), None)
             if tcol is not None:
-                df = df.loc[_to_ns(df[tcol]) < cut]
+                keep = _to_ns(df[tcol]) < cut
+        n_rows = len(df) if keep is None else int(keep.sum())
         cols = sorted(df.columns)
-        h.update(f"{name}:{len(df)}:{','.join(map(str, cols))};".encode())
-        if len(df):
-            rows = pd.util.hash_pandas_object(df[cols].astype(str) if len(df) < 1000 else df[cols],
-                                              index=False).to_numpy()
+        h.update(f"{name}:{n_rows}:{','.join(map(str, cols))};".encode())
+        if n_rows:
+            if n_rows < 1000:
+                part = df if keep is None else df.loc[keep]
+                rows = pd.util.hash_pandas_object(part[cols].astype(str), index=False).to_numpy()
+            elif keep is not None and n_rows < len(df) // 2:
+                rows = pd.util.hash_pandas_object(df.loc[keep, cols], index=False).to_numpy()
+            else:
+                # row hashes do not depend on other rows: hash the table in place and keep the
+                # pre-as_of rows' hashes (no copy of a mostly kept table)
+                rows = pd.util.hash_pandas_object(df[cols], index=False).to_numpy()
+                if keep is not None:
+                    rows = rows[keep]
             # sum and xor of row hashes: independent of row order
             h.update(np.uint64(rows.sum(dtype=np.uint64)).tobytes())
             h.update(np.bitwise_xor.reduce(rows).tobytes())

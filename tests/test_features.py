@@ -99,3 +99,20 @@ def test_leakage_guard_fails_for_leaky_feature(small, cfg):
 
     with pytest.raises(LeakageError, match="minutes"):
         assert_no_leakage(leaky_handling, small, CUT, cfg)
+
+
+def test_prepared_data_and_subset_match_raw_tables(cfg):
+    from ml.features import prepare_data
+
+    data, _ = simulate_history(1500, seed=9, days=500)
+    prep = prepare_data(data)
+    for cut in (pd.Timestamp("2023-08-01"), pd.Timestamp("2024-05-15")):
+        raw = build_features(data, cut, cfg)
+        pd.testing.assert_frame_equal(build_features(prep, cut, cfg), raw)
+        assert raw.attrs["categories"] and "btyd_params" in raw.attrs
+    # a customer subset of the decoded tables == the features of the same customers' rows
+    keep = np.arange(0, prep.n, 3)
+    ids = set(prep.ids[keep])
+    sub = {k: v[v["customer_id"].isin(ids)] for k, v in data.items()}
+    cut = pd.Timestamp("2024-05-15")
+    pd.testing.assert_frame_equal(build_features(prep.subset(keep), cut, cfg), build_features(sub, cut, cfg))
