@@ -72,6 +72,8 @@ def test_customer_360_one_row_per_customer_and_published(generated_run):
         assert column in c360.columns, column
     buyers = c360[c360["frequency"].fillna(0) > 0]
     assert buyers["rfm_code"].notna().all() and buyers["churn_probability"].between(0, 1).all()
+    # every customer has a health score; one with no correspondence and no tickets shows no risk
+    assert c360["health_score"].between(0, 100).all()
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,24 @@ STAGING_FACTS = [
 CUSTOMER_ORDERS = dg.AssetKey(["staging", "int_customer_orders"])  # dbt: line items summed, deduplicated
 
 
+def _with_every_customer(scores: pd.DataFrame, customer_ids: pd.Series, as_of: dt.date, previous) -> pd.DataFrame:
+    """A customer with no correspondence and no tickets shows no risk signal: health 100, not NULL."""
+    missing = pd.Index(customer_ids.dropna().unique()).difference(pd.Index(scores["customer_id"]))
+    if missing.empty:
+        return scores
+    as_of_value = scores["as_of"].iloc[0] if len(scores) and "as_of" in scores else as_of  # same type as the rest
+    quiet = pd.DataFrame({"customer_id": missing, "as_of": as_of_value, "health_score": 100.0,
+                          "risk_points": 0.0, "health_band": "healthy", "top_reasons": ""})
+    if previous is not None and "health_score" in previous:
+        before = previous.set_index("customer_id")["health_score"]
+        quiet["health_delta"] = 100.0 - quiet["customer_id"].map(before)
+    quiet = quiet.reindex(columns=scores.columns)
+    for column in scores.columns:
+        if column in quiet and quiet[column].isna().all() and scores[column].dtype != object:
+            quiet[column] = quiet[column].astype(scores[column].dtype, errors="ignore")
+    return pd.concat([scores, quiet], ignore_index=True)
+
+
 def _spec(name: str, description: str, deps=()) -> dg.AssetSpec:
     return dg.AssetSpec(key=["ml", name], description=description, deps=list(deps), kinds=ML_KINDS)
 
@@ -94,6 +112,7 @@ def customer_health(context: dg.AssetExecutionContext):
             ).df()
             previous = previous if len(previous) else None
         scores, factors = health_scores(trends, patterns, as_of, health_config, previous)
+        scores = _with_every_customer(scores, facts["customers"]["customer_id"], as_of, previous)
         alerts = build_alerts(scores, previous, factors, health_config)
         counts = {
             "health_scores": replace_table(con, "ml", "health_scores", scores),
