@@ -43,6 +43,8 @@ def _with_every_customer(scores: pd.DataFrame, customer_ids: pd.Series, as_of: d
     for column in scores.columns:
         if column in quiet and quiet[column].isna().all() and scores[column].dtype != object:
             quiet[column] = quiet[column].astype(scores[column].dtype, errors="ignore")
+    if scores.empty:
+        return quiet.reset_index(drop=True)
     return pd.concat([scores, quiet], ignore_index=True)
 
 
