@@ -61,6 +61,14 @@ def test_identity_accuracy_against_truth(generated_run):
     assert f1 is not None and f1 >= 0.97, metrics
 
 
+def test_manager_spellings_are_one_manager_in_the_quality_mart(generated_run):
+    from ml.synthetic import params
+
+    managers = _df(generated_run.warehouse, "SELECT manager FROM quality.quality_by_manager")["manager"]
+    # the generator writes each manager in several spellings («Смирнова О.», «smirnova», …)
+    assert len(managers) <= len(params.MANAGERS) + 1  # + '(no manager)'
+
+
 def test_customer_360_one_row_per_customer_and_published(generated_run):
     c360 = _df(generated_run.serving, "SELECT * FROM marts.customer_360")
     customers = _df(generated_run.serving, "SELECT customer_id FROM core.customers")

@@ -7,6 +7,7 @@ file changed).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -32,11 +33,31 @@ def _newest_source_mtime() -> float:
     return max((p.stat().st_mtime for p in paths if p.is_file()), default=0.0)
 
 
+def _manifest_is_fresh(manifest: Path) -> bool:
+    return manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime()
+
+
 def ensure_manifest() -> Path:
-    """Run `dbt parse` when target/manifest.json is missing or older than a dbt source file."""
+    """Run `dbt parse` when target/manifest.json is missing or older than a dbt source file.
+
+    Several processes (test workers, the UI and a CLI run) may import this at once: a file lock
+    makes one of them parse while the others wait and then find the manifest fresh.
+    """
     manifest = dbt_project.manifest_path
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
+    if _manifest_is_fresh(manifest):
         return manifest
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not _manifest_is_fresh(manifest):
+                _dbt_parse()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return manifest
+
+
+def _dbt_parse() -> None:
     dbt_bin = Path(sys.executable).with_name("dbt")
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     env.setdefault("CLIENTPULSE_WAREHOUSE", str(DBT_PROJECT_DIR.parent / "data" / "warehouse.duckdb"))
@@ -48,7 +69,6 @@ def ensure_manifest() -> Path:
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
-    return manifest
 
 
 class ClientpulseDbtTranslator(DagsterDbtTranslator):

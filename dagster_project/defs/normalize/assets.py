@@ -29,6 +29,31 @@ EMAIL_COLUMNS = [
 TEXT_COLUMNS = [("crm_contacts", "comment")]
 
 
+def manager_lookup(spellings: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """Group the spellings of one manager by surname key; show the most used full spelling.
+
+    «Смирнова Ольга», «Ольга Смирнова», «Смирнова О.» and «smirnova» share the key `smirnova`; the
+    display name is the most frequent spelling with at least two words. Two managers with one
+    surname would merge — the alias seed `dq_manager_aliases` overrides any spelling.
+    """
+    from data_quality.normalize.names import normalize_names
+
+    if spellings.empty:
+        return pd.DataFrame({"raw": pd.Series(dtype=str), "manager_key": pd.Series(dtype=str), "manager": pd.Series(dtype=str)})
+    names = normalize_names(spellings["raw"], config=config)
+    frame = spellings.assign(
+        manager_key=names["last_name_key"].fillna(names["first_name_key"]).fillna(spellings["raw"].str.strip().str.lower()),
+        words=spellings["raw"].str.split().str.len(),
+    )
+    display = (
+        frame.assign(full=lambda f: f["words"] >= 2)
+        .sort_values(["manager_key", "full", "n", "raw"], ascending=[True, False, False, True])
+        .drop_duplicates("manager_key")[["manager_key", "raw"]]
+        .rename(columns={"raw": "manager"})
+    )
+    return frame[["raw", "manager_key"]].merge(display, on="manager_key", how="left")
+
+
 def _distinct(con, pairs: list[tuple[str, str]]) -> pd.Series:
     selects = [f'SELECT "{col}" AS v FROM raw."{table}" WHERE "{col}" IS NOT NULL' for table, col in pairs]
     return con.execute(" UNION ".join(selects)).df()["v"]
@@ -40,6 +65,7 @@ def _distinct(con, pairs: list[tuple[str, str]]) -> pd.Series:
         dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "email_lookup"], deps=RAW_DEPS, description="Distinct raw e-mails → clean address, matching key, status."),
         dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "contact_names"], deps=RAW_DEPS, description="Name parts, matching keys and placeholder flags per CRM contact row."),
         dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "text_contacts"], deps=RAW_DEPS, description="Phones and e-mails mined from free-text fields."),
+        dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "manager_lookup"], deps=RAW_DEPS, description="Manager names as typed («Смирнова О.», «smirnova») → one manager per surname key."),
     ],
     group_name="normalize",
     pool=WAREHOUSE_POOL,
@@ -85,11 +111,19 @@ def contact_normalization(context: dg.AssetExecutionContext):
             names["middle_name_key"] = [name_token_key(m) if isinstance(m, str) and m else None for m in names["middle_name"]]
         names = pd.concat([contacts[["_source_file", "_line"]], names], axis=1)
 
+        managers = manager_lookup(
+            con.execute(
+                "SELECT manager AS raw, count(*) AS n FROM (SELECT manager FROM raw.crm_contacts UNION ALL "
+                "SELECT manager FROM raw.phone_calls) WHERE nullif(trim(manager), '') IS NOT NULL GROUP BY 1"
+            ).df(),
+            config,
+        )
         counts = {
             "phone_lookup": replace_table(con, "normalized", "phone_lookup", phones.rename(columns={"phone_kind": "phone_kind"})),
             "email_lookup": replace_table(con, "normalized", "email_lookup", emails.rename(columns={"status": "email_status"})),
             "contact_names": replace_table(con, "normalized", "contact_names", names),
             "text_contacts": replace_table(con, "normalized", "text_contacts", text_contacts),
+            "manager_lookup": replace_table(con, "normalized", "manager_lookup", managers),
         }
         phone_kinds = phones["phone_kind"].value_counts().to_dict() if len(phones) else {}
         email_status = emails["status"].value_counts().to_dict() if len(emails) else {}
@@ -109,3 +143,7 @@ def contact_normalization(context: dg.AssetExecutionContext):
         metadata={"dg/row_count": counts["contact_names"], "placeholder_names": placeholders},
     )
     yield dg.MaterializeResult(asset_key=["normalized", "text_contacts"], metadata={"dg/row_count": counts["text_contacts"]})
+    yield dg.MaterializeResult(
+        asset_key=["normalized", "manager_lookup"],
+        metadata={"dg/row_count": counts["manager_lookup"], "managers": int(managers["manager"].nunique()) if len(managers) else 0},
+    )

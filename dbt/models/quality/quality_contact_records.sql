@@ -19,6 +19,10 @@ identity as (
     where source = 'crm_contact'
 ),
 
+manager_spellings as (
+    select raw, manager from {{ source('normalized', 'manager_lookup') }}
+),
+
 manager_aliases as (
     select trim(manager_raw) as manager_raw, max(trim(manager)) as manager
     from {{ ref('dq_manager_aliases') }}
@@ -135,7 +139,7 @@ select
     r.company,
     r.created_at,
     r.manager,
-    coalesce(ma.manager, r.manager, '(no manager)') as manager_group,
+    coalesce(ma.manager, ms.manager, r.manager, '(no manager)') as manager_group,
     r.has_contact_channel,
     r.dq_reasons,
     len(r.dq_reasons) as dq_reason_count,
@@ -151,3 +155,4 @@ cross join weights as w
 cross join blocking as b
 left join identity as i on i.source_record_id = r.contact_id
 left join manager_aliases as ma on ma.manager_raw = r.manager
+left join manager_spellings as ms on ms.raw = r.manager
