@@ -20,7 +20,8 @@ def _orders_us() -> str:
         for k in range(1 + customer % 4):
             month = 1 + (customer + k * 3) % 11
             invoice = f"5{customer}{k}"
-            lines.append(f"{invoice},{customer},{month}/{13 + k}/2011 10:{k:02d},{10 + k * 5}.5,United Kingdom")
+            # the first line's customer id went through a float column (pandas / Excel): 12346.0
+            lines.append(f"{invoice},{customer}.0,{month}/{13 + k}/2011 10:{k:02d},{10 + k * 5}.5,United Kingdom")
             lines.append(f"{invoice},{customer},{month}/{13 + k}/2011 10:{k:02d},{3 + k},United Kingdom")
             day += 1
     lines.append("C581484,12346,12/9/2011 09:27,-168469.6,United Kingdom")

@@ -34,12 +34,13 @@
     nullif(trim({{ col }}), '')
 {%- endmacro %}
 
-{#- Matching key of a CRM contact id: an all-digit id loses its leading zeros, because an Excel
-    round trip turns `000123` into `123` in one export and not in another. Display keeps the id
-    exactly as landed. -#}
+{#- Matching key of a CRM contact id: an all-digit id loses its leading zeros and a float tail
+    (`000123`, `123` and `123.0` are one id), because an Excel or pandas round trip rewrites ids in
+    one export and not in another. Display keeps the id exactly as landed. -#}
 {% macro contact_id_key(col) -%}
     case
-        when regexp_full_match(trim({{ col }}), '[0-9]+') then coalesce(nullif(ltrim(trim({{ col }}), '0'), ''), '0')
+        when regexp_full_match(trim({{ col }}), '[0-9]+([.,]0+)?')
+            then coalesce(nullif(ltrim(regexp_replace(trim({{ col }}), '[.,]0+$', ''), '0'), ''), '0')
         else nullif(trim({{ col }}), '')
     end
 {%- endmacro %}
