@@ -12,19 +12,18 @@ AS_OF = "2011-12-09"
 
 
 def _orders_us() -> str:
-    # An online-retail style order log: invoice lines (the id repeats), month-first dates,
-    # numeric customer ids, no status / category columns, a cancelled invoice with a negative amount.
-    lines = ["Invoice,Customer ID,InvoiceDate,Amount,Country"]
-    day = 1
+    # An online-retail style order log (Online Retail II headers): invoice lines (the id repeats),
+    # quantity × price but no amount, month-first dates, numeric customer ids (some through a float
+    # column: 12346.0), no status / category, a cancelled invoice with a negative quantity.
+    lines = ["Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country"]
     for customer in range(12346, 12366):
         for k in range(1 + customer % 4):
             month = 1 + (customer + k * 3) % 11
             invoice = f"5{customer}{k}"
-            # the first line's customer id went through a float column (pandas / Excel): 12346.0
-            lines.append(f"{invoice},{customer}.0,{month}/{13 + k}/2011 10:{k:02d},{10 + k * 5}.5,United Kingdom")
-            lines.append(f"{invoice},{customer},{month}/{13 + k}/2011 10:{k:02d},{3 + k},United Kingdom")
-            day += 1
-    lines.append("C581484,12346,12/9/2011 09:27,-168469.6,United Kingdom")
+            when = f"{month}/{13 + k}/2011 10:{k:02d}"
+            lines.append(f"{invoice},85123A,WHITE HANGING HEART,2,{when},{10 + k * 5}.5,{customer}.0,United Kingdom")
+            lines.append(f"{invoice},71053,WHITE METAL LANTERN,{3 + k},{when},3.39,{customer},United Kingdom")
+    lines.append("C581484,23843,PAPER CRAFT,-80995,12/9/2011 09:27,2.08,12346,United Kingdom")
     return "\n".join(lines) + "\n"
 
 
@@ -46,7 +45,7 @@ def test_partial_and_foreign_exports_run_end_to_end(tmp_path):
     mapping.mkdir(parents=True)
     (mapping / "online_retail.yaml").write_text(
         "source: crm_orders\ncolumns:\n  order_id: [Invoice]\n  contact_id: ['Customer ID']\n"
-        "  order_date: [InvoiceDate]\n  amount: [Amount]\n",
+        "  order_date: [InvoiceDate]\n  category: [Description]\n",
         encoding="utf-8",
     )
     import os
@@ -67,6 +66,10 @@ def test_partial_and_foreign_exports_run_end_to_end(tmp_path):
     lines, invoices = con.execute(
         "SELECT sum(line_count), count(*) FROM staging.int_customer_orders").fetchone()
     assert lines == 2 * invoices - 1  # every invoice has two lines but the cancellation
+    # no amount column: a line's amount is quantity × price
+    assert con.execute(
+        "SELECT count(*) FROM staging.stg_orders WHERE amount IS DISTINCT FROM quantity * unit_price").fetchone()[0] == 0
+    assert con.execute("SELECT status_class FROM staging.stg_orders WHERE order_id = 'C581484'").fetchone()[0] == "returned"
     # month-first dates: 12/9/2011 is 9 December, the as-of date itself
     assert con.execute("SELECT max(order_date) FROM staging.stg_orders").fetchone()[0].isoformat() == AS_OF
     # contacts with «Код клиента» join their orders through the numeric id; placeholder names are flagged

@@ -32,6 +32,7 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "crm_orders": (
         "order_id", "contact_id", "order_date", "amount", "quantity", "status", "category", "discount",
+        "unit_price",
     ),
     "mail_messages": (
         "message_id", "sent_at", "from_address", "to_address", "subject", "body", "direction",
