@@ -209,3 +209,37 @@ def provider_from_config(config: dict | None) -> OpenAICompatibleProvider | None
     key_env = llm.get("api_key_env")
     return OpenAICompatibleProvider(llm["base_url"], llm["model"], os.environ.get(key_env) if key_env else None,
                                     float(llm.get("timeout", 30)))
+
+
+LLM_COLUMNS = ("message_id", "llm_tone", "llm_markers", "llm_evidence", "llm_ok", "llm_error")
+
+
+def second_opinion(signals, texts, provider: TextModel | None, max_messages: int = 200):
+    """Ask the outside model about the messages worth a second look, newest first.
+
+    Worth a look = inbound with a negative rule-based tone or any marker. At most
+    ``max_messages`` per run (cost and rate limits). With no provider (the default) the result is
+    an empty frame with the same columns, so the table exists either way.
+    """
+    import pandas as pd
+
+    dtypes = {"llm_tone": "float64", "llm_ok": "bool"}
+    empty = pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, "string")) for c in LLM_COLUMNS})
+    if provider is None or signals is None or len(signals) == 0:
+        return empty
+    flags = [c for c in ("is_passive_aggressive", "is_ultimatum", "mentions_competitor", "asks_data_export",
+                         "price_complaint", "billing_complaint", "refund_request") if c in signals]
+    worth = signals["tone_label"].eq("negative") if "tone_label" in signals else pd.Series(False, index=signals.index)
+    for c in flags:
+        worth |= signals[c].fillna(False).astype(bool)
+    if "direction" in signals:
+        worth &= signals["direction"].fillna("inbound").ne("outbound")
+    picked = signals.loc[worth].sort_values(["sent_at", "message_id"], ascending=[False, True]).head(max_messages)
+    text_of = texts.set_index("message_id")["text"]
+    rows = []
+    for message_id in picked["message_id"]:
+        result = provider.analyze(str(text_of.get(message_id) or ""))
+        rows.append({"message_id": message_id, "llm_tone": result.tone, "llm_markers": json.dumps(result.markers),
+                     "llm_evidence": json.dumps(result.evidence, ensure_ascii=False), "llm_ok": result.ok,
+                     "llm_error": result.error})
+    return pd.DataFrame(rows, columns=list(LLM_COLUMNS)) if rows else empty

@@ -104,3 +104,33 @@ def test_provider_sends_no_pii(fake_llm, monkeypatch):
 def test_provider_failure_is_reported_not_raised():
     res = OpenAICompatibleProvider("http://127.0.0.1:9/v1", "m", timeout=1).analyze("текст")
     assert not res.ok and "request failed" in res.error
+
+
+def test_second_opinion_asks_only_about_flagged_inbound_messages_newest_first():
+    import pandas as pd
+
+    from ml.llm import LLMResult, second_opinion
+
+    class FakeModel:
+        def __init__(self):
+            self.seen = []
+
+        def analyze(self, text, known_names=()):
+            self.seen.append(text)
+            return LLMResult(-0.5, {"ultimatum": True}, ["последний раз"], True)
+
+    signals = pd.DataFrame({
+        "message_id": ["m1", "m2", "m3", "m4"],
+        "sent_at": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-02", "2024-01-04"]),
+        "direction": ["inbound", "inbound", "outbound", "inbound"],
+        "tone_label": ["negative", "neutral", "negative", "neutral"],
+        "is_ultimatum": [False, True, False, False],
+    })
+    texts = pd.DataFrame({"message_id": ["m1", "m2", "m3", "m4"], "text": ["плохо", "последний раз", "ответ", "ок"]})
+    model = FakeModel()
+    out = second_opinion(signals, texts, model, max_messages=5)
+    assert list(out["message_id"]) == ["m2", "m1"]  # m3 is ours, m4 has no flag
+    assert model.seen == ["последний раз", "плохо"]
+    assert second_opinion(signals, texts, model, max_messages=1)["message_id"].tolist() == ["m2"]
+    off = second_opinion(signals, texts, None)
+    assert off.empty and list(off.columns) == ["message_id", "llm_tone", "llm_markers", "llm_evidence", "llm_ok", "llm_error"]

@@ -58,23 +58,31 @@ def _spec(name: str, description: str, deps=()) -> dg.AssetSpec:
     group_name="ml",
     kinds={"python", "duckdb"},
     pool=WAREHOUSE_POOL,
-    description="Per message (mail, ticket text, call transcript): language, tone in [-1, 1], markers and evidence.",
+    description="Per message (mail, ticket text, call transcript): language, tone in [-1, 1], markers and evidence "
+    "(ml.message_signals); with llm.enabled also an anonymised outside model's second opinion (ml.message_llm_signals).",
 )
 def message_signals(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from ml.llm import provider_from_config, second_opinion
     from ml.signals import score_messages
 
     settings = load_settings()
     as_of = resolve_as_of(context.run.tags)
+    config = load_yaml("signals.yaml")
     with connect(settings.warehouse_path) as con:
         texts = load_message_texts(con, as_of)
-        signals = score_messages(texts, config=load_yaml("signals.yaml"))
+        signals = score_messages(texts, config=config)
         rows = replace_table(con, "ml", "message_signals", signals)
+        # optional outside model (off by default): anonymised second opinion on the flagged messages
+        provider = provider_from_config(config)
+        llm = second_opinion(signals, texts, provider, int((config.get("llm") or {}).get("max_messages", 200)))
+        replace_table(con, "ml", "message_llm_signals", llm)
     markers = [c for c in signals.columns if c.startswith(("is_", "asks_", "mentions_")) or c.endswith(("_complaint", "_request"))]
     return dg.MaterializeResult(
         metadata={
             "dg/row_count": rows,
             "by_channel": dg.MetadataValue.json(signals["channel"].value_counts().to_dict() if rows else {}),
             "marker_counts": dg.MetadataValue.json({m: int(signals[m].sum()) for m in markers}),
+            "llm_second_opinions": len(llm),
         }
     )
 
