@@ -26,6 +26,14 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
         con.close()
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection, *schemas: str) -> None:
     for schema in schemas:
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')

@@ -11,17 +11,9 @@ import dagster as dg
 import pandas as pd
 
 from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
-from dagster_project.warehouse import connect, ensure_schema
+from dagster_project.warehouse import connect, ensure_schema, table_exists
 
 IDENTITY_OUTPUTS = ("customer_identity", "customers", "customer_aliases", "identity_review_pairs")
-
-
-def _table_exists(con, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
-        ).fetchone()[0]
-    )
 
 
 def _read_decisions(path: Path) -> pd.DataFrame | None:
@@ -63,11 +55,11 @@ def identity_resolution(context: dg.AssetExecutionContext):
         ensure_schema(con, "core")
         previous = (
             con.execute("SELECT customer_id, source, source_record_id FROM core.customer_identity").df()
-            if _table_exists(con, "core", "customer_identity")
+            if table_exists(con, "core", "customer_identity")
             else None
         )
         previous_aliases = (
-            con.execute("SELECT * FROM core.customer_aliases").df() if _table_exists(con, "core", "customer_aliases") else None
+            con.execute("SELECT * FROM core.customer_aliases").df() if table_exists(con, "core", "customer_aliases") else None
         )
         result = resolve_identities(
             con,

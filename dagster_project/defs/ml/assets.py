@@ -14,10 +14,10 @@ import dagster as dg
 import pandas as pd
 
 from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
-from dagster_project.warehouse import connect, replace_table
+from dagster_project.warehouse import connect, replace_table, table_exists
 from data_quality.config import load_yaml
 
-from .data import load_customer_facts, load_message_texts, replace_snapshot, table_exists
+from .data import load_customer_facts, load_message_texts, replace_snapshot
 
 ML_KINDS = {"python", "scikitlearn", "duckdb"}
 IDENTITY = dg.AssetKey(["core", "customer_identity"])

@@ -13,6 +13,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from dagster_project.warehouse import ensure_schema, table_exists
+
 FACT_QUERIES = {
     # int_customer_orders (dbt): line items summed, an order landed twice counted once, <= as_of
     "orders": """
@@ -87,18 +89,11 @@ def load_message_texts(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.Dat
     return con.execute(MESSAGE_TEXTS_QUERY, {"as_of": as_of}).df()
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
-        ).fetchone()[0]
-    )
-
 
 def replace_snapshot(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pd.DataFrame, as_of: dt.date) -> None:
     """Keep one snapshot per as-of date: re-running a date replaces its rows, other dates stay."""
     frame = frame.assign(as_of=as_of)
-    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    ensure_schema(con, schema)
     con.register("_snapshot", frame)
     try:
         if table_exists(con, schema, table):
