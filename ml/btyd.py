@@ -92,6 +92,21 @@ def _compress(frequency, recency, T):
     return g["x"].to_numpy(float), g["tx"].to_numpy(float), g["T"].to_numpy(float), g["w"].to_numpy(float)
 
 
+def _fit_inputs(frequency, recency, T, weights=None):
+    """(x, t_x, T, weights) for a fit: distinct rows with their counts unless weights are given."""
+    x, tx, TT = _arr(frequency, recency, T)
+    if weights is None:
+        return _compress(x, tx, TT)
+    return x, tx, TT, np.asarray(weights, float)
+
+
+class _TotalLogLikelihood:
+    """Shared by the BG/NBD and Pareto/NBD models: the sum of ``individual_log_likelihood``."""
+
+    def log_likelihood(self, frequency, recency, T, params=None) -> float:
+        return float(np.sum(self.individual_log_likelihood(params or self.params_, frequency, recency, T)))
+
+
 def _fit(negll, x0, names):
     best = None
     for start in x0:
@@ -103,7 +118,7 @@ def _fit(negll, x0, names):
 
 # --------------------------------------------------------------------------------------- BG/NBD
 @dataclass
-class BetaGeoModel:
+class BetaGeoModel(_TotalLogLikelihood):
     """BG/NBD (Fader, Hardie & Lee 2005)."""
 
     penalizer: float = 0.0
@@ -122,15 +137,8 @@ class BetaGeoModel:
                           -np.inf)
         return a1 + a2 + np.logaddexp(a3, a4)
 
-    def log_likelihood(self, frequency, recency, T, params=None) -> float:
-        return float(np.sum(self.individual_log_likelihood(params or self.params_, frequency, recency, T)))
-
     def fit(self, frequency, recency, T, weights=None) -> BetaGeoModel:
-        x, tx, TT = _arr(frequency, recency, T)
-        if weights is None:
-            x, tx, TT, w = _compress(x, tx, TT)
-        else:
-            w = np.asarray(weights, float)
+        x, tx, TT, w = _fit_inputs(frequency, recency, T, weights)
         pen = self.penalizer
 
         def negll(lp):
@@ -207,7 +215,7 @@ def _log_hyp2f1_c_eq_a_plus_1(n, b, z):
 
 
 @dataclass
-class ParetoNBDModel:
+class ParetoNBDModel(_TotalLogLikelihood):
     """Pareto/NBD (Schmittlein, Morrison & Colombo 1987), likelihood as in Fader-Hardie (2005) note.
 
     L = Γ(r+x)/Γ(r) α^r β^s [ (α+T)^-(r+x) (β+T)^-s + s I ],
@@ -249,15 +257,8 @@ class ParetoNBDModel:
         const, t1, t2 = cls._log_terms(params, x, tx, T)
         return const + np.logaddexp(t1, t2)
 
-    def log_likelihood(self, frequency, recency, T, params=None) -> float:
-        return float(np.sum(self.individual_log_likelihood(params or self.params_, frequency, recency, T)))
-
     def fit(self, frequency, recency, T, weights=None) -> ParetoNBDModel:
-        x, tx, TT = _arr(frequency, recency, T)
-        if weights is None:
-            x, tx, TT, w = _compress(x, tx, TT)
-        else:
-            w = np.asarray(weights, float)
+        x, tx, TT, w = _fit_inputs(frequency, recency, T, weights)
         pen = self.penalizer
 
         def negll(lp):
