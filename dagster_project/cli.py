@@ -2,6 +2,8 @@
 
     clientpulse generate --customers N --seed S --out DIR
     clientpulse run [--as-of YYYY-MM-DD]
+    clientpulse datasets febrl1|febrl2|febrl3|febrl4 --out DIR
+    clientpulse datasets cdnow --out DIR [--until YYYY-MM-DD] [--customers N]
     clientpulse summary
 """
 
@@ -40,6 +42,25 @@ def cmd_generate(args: argparse.Namespace) -> int:
     summary = generate(customers=args.customers, seed=args.seed, out_dir=args.out, end_date=args.end_date)
     print(f"generated {args.customers} customers into {args.out} in {time.perf_counter() - started:.1f}s")
     for name, rows in sorted(summary.items()):
+        print(f"  {name:<40} {rows}")
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    """Public benchmark data as a landing folder plus truth/ (docs/public_datasets.md)."""
+    from public_data import DatasetMissing, write_cdnow, write_febrl
+
+    try:
+        if args.name == "cdnow":
+            until = dt.date.fromisoformat(args.until) if args.until else None
+            counts = write_cdnow(args.out, until=until, customers=args.customers, seed=args.seed)
+        else:
+            counts = write_febrl(args.name, args.out)
+    except DatasetMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.name} into {args.out}")
+    for name, rows in sorted(counts.items()):
         print(f"  {name:<40} {rows}")
     return 0
 
@@ -162,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, default=Path("data/landing"))
     gen.add_argument("--end-date", default="2026-11-15", help="last day of generated activity (default 2026-11-15)")
     gen.set_defaults(func=cmd_generate)
+    data = sub.add_parser("datasets", help="write a public benchmark dataset (FEBRL, CDNOW) as a landing folder")
+    data.add_argument("name", choices=["febrl1", "febrl2", "febrl3", "febrl4", "cdnow"])
+    data.add_argument("--out", type=Path, required=True)
+    data.add_argument("--until", help="cdnow: last day of landed orders; later ones go to truth/holdout.csv")
+    data.add_argument("--customers", type=int, help="cdnow: a seeded random subset of this many customers")
+    data.add_argument("--seed", type=int, default=0)
+    data.set_defaults(func=cmd_datasets)
     run = sub.add_parser("run", help="materialise the whole asset graph once")
     run.add_argument("--as-of", help="YYYY-MM-DD; overrides CLIENTPULSE_AS_OF (default: today)")
     run.set_defaults(func=cmd_run)
