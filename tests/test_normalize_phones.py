@@ -62,6 +62,35 @@ CASES = [
 ]
 
 
+# A number written with its country code (+, 00 or 810) keeps its country; Russia is only the
+# default for bare national numbers. The "123-45-67" subscriber is a junk habit of RU/KZ forms,
+# a real subscriber elsewhere; the country code never takes part in the junk rules.
+INTERNATIONAL = [
+    ("+375 29 123-45-67", "+375291234567", M, True, None),
+    ("+375291234567", "+375291234567", M, True, None),
+    ("+375 (29) 612-45-67", "+375296124567", M, True, None),
+    ("00 375 29 123-45-67", "+375291234567", M, True, None),
+    ("810 375 29 123 45 67", "+375291234567", M, True, None),
+    ("8 10 375 29 612 45 67", "+375296124567", M, True, None),
+    ("+380 67 123 45 67", "+380671234567", M, True, None),
+    ("00380 67 452 71 93", "+380674527193", M, True, None),
+    ("+49 (0) 30 901820", "+4930901820", L, True, None),
+    ("+49 151 23457891", "+4915123457891", M, True, None),
+    ("810 49 30 901820", "+4930901820", L, True, None),
+    ("+33 4 56 78 90 12", "+33456789012", L, True, None),  # "+33 4567890…" is no sequence
+    ("+1 212 736 5000", "+12127365000", M, True, None),
+    ("001 212 736 5000", "+12127365000", M, True, None),
+    ("+7 701 234 56 78", None, J, False, "sequence"),  # Kazakhstan keeps the RU habit rule
+    ("+7 (700) 312-45-80", "+77003124580", M, True, None),
+    ("+375 29 777 77 77", None, J, False, "repeated_digits"),
+    # bare national forms stay Russian
+    ("9164821735", "+79164821735", M, True, None),
+    ("89164821735", "+79164821735", M, True, None),
+    ("79164821735", "+79164821735", M, True, None),
+    ("375296124567", None, I, False, "invalid_number"),
+]
+
+
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
     return normalize_phones(pd.Series([c[0] for c in CASES])).set_index("raw")
@@ -76,6 +105,27 @@ def test_phone_case(table, raw, e164, kind, is_valid, reason):
         is_valid,
         reason,
     )
+
+
+@pytest.mark.parametrize("raw,e164,kind,is_valid,reason", INTERNATIONAL, ids=[c[0] for c in INTERNATIONAL])
+def test_international_shapes_keep_their_country(raw, e164, kind, is_valid, reason):
+    (row,) = normalize_phones([raw]).itertuples(index=False)
+    assert (row.e164, row.phone_kind, bool(row.is_valid), row.reason) == (e164, kind, is_valid, reason)
+
+
+def test_kazakhstan_stays_kazakhstan():
+    import phonenumbers
+
+    out = normalize_phones(["+7 701 482 17 35", "8 701 482 17 35", "+7 727 258 46 31"])
+    assert out["is_valid"].all()
+    assert {phonenumbers.region_code_for_number(phonenumbers.parse(e)) for e in out["e164"]} == {"KZ"}
+
+
+def test_subscriber_sequence_regions_are_configuration():
+    cfg = {"subscriber_sequence_regions": ["RU", "KZ", "BY"]}
+    out = normalize_phones(["+375 29 123-45-67", "+380 67 123 45 67"], config=cfg).set_index("raw")
+    assert out.loc["+375 29 123-45-67", "reason"] == "sequence"
+    assert out.loc["+380 67 123 45 67", "e164"] == "+380671234567"
 
 
 def test_one_row_per_distinct_value_and_nulls_dropped():

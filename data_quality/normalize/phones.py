@@ -6,6 +6,10 @@ without :mod:`phonenumbers`; everything else (foreign numbers, ``+7 7xx`` Kazakh
 by :mod:`phonenumbers`. Junk rules (repeated digits, sequences, placeholders, too short) apply
 to both paths and come from ``config/normalization.yaml`` → ``phones``.
 
+Russia is only the default for bare national numbers: a number written with its country code
+(``+375…``, ``00 375…``, ``810 375…``) keeps its country, and the junk rules then look at its
+national part only (the country code never makes a "sequence").
+
 Output columns: ``raw``, ``e164`` (None unless the number is a well-formed number of a known
 kind), ``phone_kind`` ∈ {mobile, landline, toll_free, invalid, junk}, ``is_valid`` (a usable
 personal contact: mobile or landline), ``reason`` (None or why it is not usable / a note such
@@ -43,6 +47,7 @@ class _Rules:
         self.max_run = int(cfg.get("max_same_digit_run", 7))
         self.seq_len = int(cfg.get("sequence_min_length", 8))
         self.sub_len = int(cfg.get("subscriber_sequence_digits", 7))
+        self.sub_regions = {str(r).upper() for r in cfg.get("subscriber_sequence_regions") or [self.region]}
         self.placeholders = {re.sub(r"\D", "", str(p)) for p in cfg.get("placeholders") or []}
         self.toll_free = tuple(str(p) for p in cfg.get("toll_free_prefixes") or ["800"])
         self.mobile_first = tuple(str(p) for p in cfg.get("mobile_first_digits") or ["9"])
@@ -62,15 +67,20 @@ class _Rules:
             | {_DESC[i : i + n] for i in range(len(_DESC) - n + 1)}
         )
 
-    def junk_reason(self, national: str) -> str | None:
-        """Junk rules on the national significant number (digits without country code)."""
+    def junk_reason(self, national: str, region: str | None = None) -> str | None:
+        """Junk rules on the national significant number (digits without country code).
+
+        ``region`` is the number's country (None: the default region); the subscriber-sequence
+        rule only applies in ``subscriber_sequence_regions``.
+        """
         if national in self.placeholders:
             return "placeholder"
         if len(set(national)) == 1 or any(r in national for r in self.runs):
             return "repeated_digits"
         if any(s in national for s in self.seqs):
             return "sequence"
-        if self.sub_len and len(national) >= self.sub_len and national[-self.sub_len :] in self.sub_seqs:
+        if (self.sub_len and len(national) >= self.sub_len and national[-self.sub_len :] in self.sub_seqs
+                and (region or self.region) in self.sub_regions):
             return "sequence"
         return None
 
@@ -134,7 +144,7 @@ class _SlowPath:
         national = str(num.national_number)
         if len(national) < 6:
             return _result(None, "junk", "too_short")
-        junk = self.rules.junk_reason(national)
+        junk = self.rules.junk_reason(national, pn.region_code_for_number(num))
         if junk:
             return _result(None, "junk", junk)
         if not pn.is_valid_number(num):
@@ -184,9 +194,11 @@ def _classify(
     if national is not None and rules.region == "RU":
         res = _ru_national(national, rules)
     else:
-        # Junk that phonenumbers would merely call invalid (or, for placeholders, valid).
+        # Junk that phonenumbers would merely call invalid (or, for placeholders, valid). A number
+        # with its country code is checked after parsing, on its own national part and country
+        # (one digit repeated is junk in any country).
         core = digits[1:] if n > 1 and not plus and digits[0] in "78" else digits
-        junk = rules.junk_reason(core)
+        junk = rules.junk_reason(core) if not plus or len(set(digits)) == 1 else None
         if junk:
             res = _result(None, "junk", junk)
         elif n < min(rules.min_digits, 8) or (not plus and n < rules.min_digits):
