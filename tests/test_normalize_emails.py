@@ -131,6 +131,32 @@ def test_invalid_syntax(raw):
     )
 
 
+@pytest.mark.parametrize(
+    "raw",
+    ["noemail@mail.ru", "NoEmail@Mail.Ru", "no-email@gmail.com", "no_email@yandex.ru", "no.email@bk.ru",
+     "noemail123@mail.ru", "nomail@list.ru", "nomail1@firma.ru", "none@mail.ru", "нет@mail.ru",
+     "Нет@почта.рф", "empty@inbox.ru", "no@mail.ru", "no@firma.ru", "null@mail.ru", "noemail+crm@gmail.com",
+     "нет-почты@mail.ru"],
+)
+def test_placeholder_mailboxes_are_junk_on_any_domain(raw):
+    row = normalize_emails([raw]).iloc[0]
+    assert (row["status"], row["reason"], bool(row["is_valid"]), row["email_key"]) == (
+        "junk", "placeholder_local_part", False, None)
+
+
+@pytest.mark.parametrize("raw", ["nobody.smith@mail.ru", "nomad@mail.ru", "nonna@mail.ru", "noel@gmail.com",
+                                 "ivan.no@mail.ru", "nina@mail.ru", "nikita.none@mail.ru", "nonoemail@mail.ru"])
+def test_words_that_merely_start_like_a_placeholder_stay_valid(raw):
+    assert normalize_emails([raw]).iloc[0]["status"] == "valid"
+
+
+def test_placeholder_list_is_configuration():
+    out = normalize_emails(["nemail@mail.ru", "noemail@mail.ru"],
+                           config={"placeholder_local_parts": ["nemail"]}).set_index("raw")
+    assert out.loc["nemail@mail.ru", "reason"] == "placeholder_local_part"
+    assert out.loc["noemail@mail.ru", "status"] == "valid"
+
+
 def test_mail_ru_family_not_merged():
     keys = {email_key(f"olga@{d}") for d in ("mail.ru", "bk.ru", "list.ru", "inbox.ru")}
     assert len(keys) == 4

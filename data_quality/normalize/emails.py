@@ -17,7 +17,8 @@ One output row per DISTINCT non-null input. Columns:
   empty > invalid_syntax > junk > role > typo_fixed > valid);
 * ``suggestion`` – a corrected address when a typo is only suspected (never applied);
 * ``reason`` – None or a short code (``domain_typo``, ``trailing_dot``, ``junk_address``,
-  ``junk_local_part``, ``junk_domain``, ``digits_local_part``, ``repeated_char_local_part``,
+  ``junk_local_part``, ``placeholder_local_part`` (``noemail@``, ``нет@``, ``no_email1@``),
+  ``junk_domain``, ``digits_local_part``, ``repeated_char_local_part``,
   ``role_address``, ``possible_typo``, ``multiple_addresses``, ``no_at_sign``, ``bad_tld`` or the
   validator's message).
 
@@ -48,6 +49,13 @@ _FAST = re.compile(
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 )
 _DIGITS = re.compile(r"^\d+$")
+_PLACEHOLDER_NOISE = re.compile(r"[._-]+")
+_TRAILING_DIGITS = re.compile(r"\d+$")
+
+
+def _placeholder_form(local: str) -> str:
+    """``No_Email123`` → ``noemail``: how a "no e-mail" placeholder is compared."""
+    return _TRAILING_DIGITS.sub("", _PLACEHOLDER_NOISE.sub("", local.lower())).replace("ё", "е")
 
 
 def _osa_distance_le1(a: str, b: str) -> bool:
@@ -90,6 +98,9 @@ class _Rules:
         self.key_rules = {str(k).lower(): dict(v or {}) for k, v in (cfg.get("key_rules") or {}).items()}
         self.junk_addresses = {str(x).lower() for x in cfg.get("junk_addresses") or []}
         self.junk_locals = {str(x).lower() for x in cfg.get("junk_local_parts") or []}
+        self.placeholder_locals = {
+            _placeholder_form(str(x).lower()) for x in cfg.get("placeholder_local_parts") or []
+        }
         self.junk_domains = {str(x).lower() for x in cfg.get("junk_domains") or []}
         self.digit_local_max = int(cfg.get("junk_digit_local_max_len", 3))
         self.repeated_local = bool(cfg.get("junk_repeated_char_local", True))
@@ -127,6 +138,8 @@ class _Rules:
             return "junk_domain"
         if base in self.junk_locals:
             return "junk_local_part"
+        if _placeholder_form(base) in self.placeholder_locals:
+            return "placeholder_local_part"
         if _DIGITS.match(base) and len(base) <= self.digit_local_max:
             return "digits_local_part"
         if self.repeated_local and len(set(base)) == 1:
