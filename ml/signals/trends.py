@@ -75,55 +75,79 @@ def customer_trends(signals: pd.DataFrame, as_of: date | datetime | str, config:
 
     recent_start = end - pd.Timedelta(days=w)
     prev_start = end - pd.Timedelta(days=2 * w)
-    df["_win"] = np.where(df["sent_at"] >= recent_start, "recent",
-                          np.where(df["sent_at"] >= prev_start, "previous", "older"))
-    rows = []
-    for cid, g in df.groupby("customer_id", sort=True):
-        rec, prev = g[g["_win"] == "recent"], g[g["_win"] == "previous"]
-        tone_recent = float(rec["tone"].mean()) if len(rec) >= min_msgs else np.nan
-        tone_prev = float(prev["tone"].mean()) if len(prev) >= min_msgs else np.nan
+    recent = (df["sent_at"] >= recent_start).to_numpy()
+    previous = ((df["sent_at"] >= prev_start) & ~recent).to_numpy()
+    register = df["register"].astype("object")
+    informative = register.ne("neutral").to_numpy()
+    formal = register.eq("formal").to_numpy()
+    negative = df["tone_label"].eq("negative").to_numpy()
+    tone = pd.to_numeric(df["tone"], errors="coerce").to_numpy(dtype=float)
+    # one grouped pass over per-message indicator columns instead of a Python loop per customer
+    parts = {"n_rec": recent, "n_prev": previous, "tone_rec": np.where(recent, tone, 0.0),
+             "tone_prev": np.where(previous, tone, 0.0), "neg_rec": recent & negative,
+             "reg_rec": recent & informative, "formal_rec": recent & formal & informative,
+             "reg_prev": previous & informative, "formal_prev": previous & formal & informative}
+    for marker, col in MARKER_COLUMNS.items():
+        parts[marker] = recent & (df[col].fillna(False).astype(bool).to_numpy() if col in df else False)
+    ind = pd.DataFrame(parts, index=df.index).astype(float)
+    codes, customer_ids = pd.factorize(df["customer_id"], sort=True)
+    ind["_code"] = codes
+    ind["sent_at"] = df["sent_at"].to_numpy()
+    g = ind.groupby("_code", sort=True)
+    sums = g[list(parts)].sum()
+    first, last, total = g["sent_at"].min(), g["sent_at"].max(), g.size()
 
-        def fshare(part: pd.DataFrame) -> float:
-            reg = part["register"][part["register"] != "neutral"]
-            return float((reg == "formal").mean()) if len(reg) else np.nan
+    n_rec, n_prev = sums["n_rec"].astype(int), sums["n_prev"].astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tone_recent = np.where(n_rec >= min_msgs, sums["tone_rec"] / n_rec.where(n_rec > 0, 1), np.nan)
+        tone_prev = np.where(n_prev >= min_msgs, sums["tone_prev"] / n_prev.where(n_prev > 0, 1), np.nan)
+        fr = np.where(sums["reg_rec"] > 0, sums["formal_rec"] / sums["reg_rec"], np.nan)
+        fp = np.where(sums["reg_prev"] > 0, sums["formal_prev"] / sums["reg_prev"], np.nan)
+    formalisation = ~np.isnan(fr) & ~np.isnan(fp) & (fp < formal_share) & (formal_share <= fr) & ((1 - fp) > 0.5)
+    silence = (as_of_date - last.dt.normalize()).dt.days.astype(int)
+    active_before = total >= min_prior
+    out = pd.DataFrame({
+        "customer_id": customer_ids[sums.index.to_numpy()], "as_of": as_of_date.date(), "n_inbound_recent": n_rec.to_numpy(),
+        "n_inbound_previous": n_prev.to_numpy(), "tone_recent": tone_recent, "tone_previous": tone_prev,
+        "tone_delta": tone_recent - tone_prev, "negative_recent": sums["neg_rec"].astype(int).to_numpy(),
+        "formal_share_recent": fr, "formal_share_previous": fp, "formalisation": formalisation.astype(bool),
+        **{f"{m}_recent": sums[m].astype(int).to_numpy() for m in MARKER_COLUMNS},
+    })
+    names, evidence = _recent_evidence(df[recent], per_marker)
+    out["competitor_names_recent"] = out["customer_id"].map(names).fillna("")
+    out["evidence_recent"] = out["customer_id"].map(evidence).fillna("{}")
+    out["first_inbound_at"] = first.to_numpy()
+    out["last_inbound_at"] = last.to_numpy()
+    out["n_inbound_total"] = total.to_numpy()
+    out["silence_days"] = silence.to_numpy()
+    out["silent_30"] = (active_before & (silence > thresholds[0])).to_numpy()
+    long_silence = (silence > thresholds[1]) if len(thresholds) > 1 else False
+    out["silent_90"] = (active_before & long_silence).to_numpy()
+    return out[TREND_COLUMNS]
 
-        fr, fp = fshare(rec), fshare(prev)
-        formalisation = bool(not np.isnan(fr) and not np.isnan(fp) and fp < formal_share <= fr
-                             and (1 - fp) > 0.5)
-        row = {
-            "customer_id": cid, "as_of": as_of_date.date(), "n_inbound_recent": len(rec),
-            "n_inbound_previous": len(prev), "tone_recent": tone_recent, "tone_previous": tone_prev,
-            "tone_delta": tone_recent - tone_prev if not (np.isnan(tone_recent) or np.isnan(tone_prev)) else np.nan,
-            "negative_recent": int((rec["tone_label"] == "negative").sum()),
-            "formal_share_recent": fr, "formal_share_previous": fp, "formalisation": formalisation,
-        }
-        evidence: dict[str, list[str]] = {}
-        for marker, col in MARKER_COLUMNS.items():
-            row[f"{marker}_recent"] = int(rec[col].sum()) if col in rec else 0
-        names: list[str] = []
-        for nm in rec.loc[rec["mentions_competitor"], "competitor_names"] if "competitor_names" in rec else []:
-            for n in str(nm).split(";"):
-                if n and n not in names:
-                    names.append(n)
-        row["competitor_names_recent"] = ";".join(names)
-        for ev in rec["evidence"]:
-            if not ev or ev == "{}":
-                continue
-            for marker, phrases in json.loads(ev).items():
-                bucket = evidence.setdefault(marker, [])
-                for ph in phrases:
-                    if ph not in bucket and len(bucket) < per_marker:
-                        bucket.append(ph)
-        row["evidence_recent"] = json.dumps(evidence, ensure_ascii=False)
-        first, last = g["sent_at"].min(), g["sent_at"].max()
-        silence = int((as_of_date - last.normalize()).days)
-        row.update({"first_inbound_at": first, "last_inbound_at": last, "n_inbound_total": len(g),
-                    "silence_days": silence})
-        active_before = len(g) >= min_prior
-        row["silent_30"] = bool(active_before and silence > thresholds[0])
-        row["silent_90"] = bool(active_before and len(thresholds) > 1 and silence > thresholds[1])
-        rows.append(row)
-    return pd.DataFrame(rows, columns=TREND_COLUMNS)
+
+def _recent_evidence(rec: pd.DataFrame, per_marker: int) -> tuple[dict, dict]:
+    """Competitor names and up to ``per_marker`` evidence phrases per marker, per customer, in
+    message order. Only messages that carry either are visited (a small share of the recent ones)."""
+    names: dict[str, list[str]] = {}
+    evidence: dict[str, dict[str, list[str]]] = {}
+    if "competitor_names" in rec:
+        hits = rec[rec["mentions_competitor"].fillna(False).astype(bool)]
+        for cid, value in zip(hits["customer_id"], hits["competitor_names"]):
+            bucket = names.setdefault(cid, [])
+            for n in str(value).split(";"):
+                if n and n not in bucket:
+                    bucket.append(n)
+    has_ev = rec["evidence"].notna() & ~rec["evidence"].isin(["", "{}"])
+    for cid, ev in zip(rec.loc[has_ev, "customer_id"], rec.loc[has_ev, "evidence"]):
+        per_customer = evidence.setdefault(cid, {})
+        for marker, phrases in json.loads(ev).items():
+            bucket = per_customer.setdefault(marker, [])
+            for ph in phrases:
+                if ph not in bucket and len(bucket) < per_marker:
+                    bucket.append(ph)
+    return ({c: ";".join(v) for c, v in names.items()},
+            {c: json.dumps(v, ensure_ascii=False) for c, v in evidence.items()})
 
 
 def ticket_patterns(tickets: pd.DataFrame, as_of: date | datetime | str, config: dict | None = None) -> pd.DataFrame:
@@ -146,7 +170,10 @@ def ticket_patterns(tickets: pd.DataFrame, as_of: date | datetime | str, config:
     df["closed_at"] = _to_ts(df["closed_at"]) if "closed_at" in df else pd.NaT
     df = df[df["created_at"].notna() & (df["created_at"] < end)]
     df.loc[df["closed_at"] >= end, "closed_at"] = pd.NaT
-    last_ticket = df.groupby("customer_id")["created_at"].max()
+    # group on integer codes: factorising the text ids once is most of the grouping cost
+    codes, customer_ids = pd.factorize(df["customer_id"], sort=True)
+    df["_code"] = codes
+    last_ticket = df.groupby("_code")["created_at"].max()
     df = df[df["created_at"] >= end - pd.Timedelta(days=int(tk.get("window_days", 90)))]
     cats = {str(c).strip().lower() for c in tk.get("billing_categories", [])}
     df["_billing"] = df["category"].astype("string").str.strip().str.lower().isin(cats).fillna(False)
@@ -155,17 +182,21 @@ def ticket_patterns(tickets: pd.DataFrame, as_of: date | datetime | str, config:
     df["_recent"] = df["created_at"] >= end - pd.Timedelta(days=int(tk.get("recent_days", 30)))
     min_n = int(tk.get("min_tickets_for_rate", 3))
     flag = float(tk.get("reopen_rate_flag", 0.30))
-    rows = []
-    for cid, last in last_ticket.items():
-        g = df[df["customer_id"] == cid]
-        n = len(g)
-        rate = float(g["_reopened"].mean()) if n else np.nan
-        rows.append({
-            "customer_id": cid, "as_of": as_of_date.date(), "tickets_window": n,
-            "tickets_recent": int(g["_recent"].sum()), "reopened_tickets": int(g["_reopened"].sum()),
-            "reopen_rate": rate, "reopen_flag": bool(n >= min_n and rate > flag),
-            "billing_price_share": float(g["_billing"].mean()) if n else np.nan,
-            "median_resolution_hours": float(g["_hours"].median()) if g["_hours"].notna().any() else np.nan,
-            "open_tickets": int(g["closed_at"].isna().sum()), "last_ticket_at": last,
-        })
-    return pd.DataFrame(rows, columns=TICKET_COLUMNS)
+    df["_open"] = df["closed_at"].isna()
+    g = df.groupby("_code")
+    # customers whose tickets all fall before the window keep a row with zero counts
+    out = pd.DataFrame({
+        "tickets_window": g.size(), "tickets_recent": g["_recent"].sum(),
+        "reopened_tickets": g["_reopened"].sum(), "reopen_rate": g["_reopened"].mean(),
+        "billing_price_share": g["_billing"].mean(), "median_resolution_hours": g["_hours"].median(),
+        "open_tickets": g["_open"].sum(),
+    }).reindex(last_ticket.index)
+    for col in ("tickets_window", "tickets_recent", "reopened_tickets", "open_tickets"):
+        out[col] = out[col].fillna(0).astype(int)
+    for col in ("reopen_rate", "billing_price_share", "median_resolution_hours"):
+        out[col] = out[col].astype(float)
+    out["reopen_flag"] = (out["tickets_window"] >= min_n) & (out["reopen_rate"] > flag)
+    out["last_ticket_at"] = last_ticket
+    out["as_of"] = as_of_date.date()
+    out["customer_id"] = customer_ids[out.index.to_numpy()]
+    return out.reset_index(drop=True)[TICKET_COLUMNS]
