@@ -109,6 +109,76 @@ def test_sensor_cursor_follows_landing_changes(env):
                       dg.SkipReason)
 
 
+AMO_CONTACTS = (
+    "ID,Полное имя контакта,Компания,Ответственный,Дата создания,Кем создан,Теги,Рабочий телефон,"
+    "Мобильный телефон,Рабочий email,Личный email,Должность,Примечание\n"
+    "1001,Иван Петров,ООО Ромашка,Смирнова О.,01.05.2024 10:00:00,Смирнова О.,vip,+7 495 482-17-36,"
+    "8 916 482 17 35,ivan@romashka.ru,,Директор,звонить утром\n"
+    "1002,Ольга Ким,,Смирнова О.,02.05.2024 11:30:00,Смирнова О.,,,+375 29 123-45-67,olga@mail.ru,,,\n"
+)
+BITRIX_CONTACTS = (
+    "ID;Обращение;Имя;Отчество;Фамилия;Дата рождения;Мобильный телефон;Рабочий e-mail;Частный e-mail;"
+    "Ответственный;Дата создания;Комментарий\n"
+    "7;г-н;Пётр;Ильич;Сидоров;12.03.1980;+7 903 482-17-35;p@firma.ru;noemail@mail.ru;Иванова Е.;02.05.2024;\n"
+)
+
+
+def test_files_matching_no_pattern_are_routed_by_content(tmp_path, monkeypatch):
+    openpyxl = pytest.importorskip("openpyxl")
+    import datetime as dt
+
+    landing, wh = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("CLIENTPULSE_LANDING_DIR", str(landing))
+    monkeypatch.setenv("CLIENTPULSE_WAREHOUSE", str(wh))
+    write(landing, "crm/amo_contacts.csv", AMO_CONTACTS)
+    write(landing, "crm/bitrix_contacts.csv", BITRIX_CONTACTS, "cp1251")
+    write(landing, "crm/CONTACT_20240501.csv", "ID\tИмя\tФамилия\tТелефон\tE-mail\n55\tАнна\tКим\t89164821735\t"
+                                               "anna@mail.ru\n")
+    write(landing, "crm/выгрузка_2024.csv", "Номер заказа;Код клиента;Дата заказа;Сумма\nA-1;1001;03.05.2024;1500\n")
+    write(landing, "crm/Лист1.csv", "Артикул,Склад,Остаток\nX1,Main,5\n")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["ID", "Название сделки", "Стадия сделки", "Сумма", "Валюта", "Контакт", "ID контакта",
+               "Дата создания", "Ответственный"])
+    ws.append([9001, "Поставка", "Сделка успешна", 15000, "RUB", "Пётр Сидоров", 7, dt.datetime(2024, 5, 2), "Иванова"])
+    ws.append([9002, "Допродажа", "В работе", 2500.5, "RUB", "Иван Петров", 1001, dt.datetime(2024, 5, 3), "Смирнова"])
+    wb.save(landing / "crm" / "Сделки.xlsx")
+
+    res = _materialize()
+    assert res.success
+    assert [c.passed for c in res.get_asset_check_evaluations()] == [True]
+    with duckdb.connect(str(wh)) as con:
+        routes = con.execute('SELECT path, "table", routed_by, status FROM raw.file_registry ORDER BY 1').fetchall()
+        assert routes == [
+            ("crm/CONTACT_20240501.csv", "crm_contacts", "name_hint", "loaded"),
+            ("crm/amo_contacts.csv", "crm_contacts", "name_hint", "loaded"),
+            ("crm/bitrix_contacts.csv", "crm_contacts", "name_hint", "loaded"),
+            ("crm/Лист1.csv", "crm_contacts", None, "rejected"),
+            ("crm/Сделки.xlsx", "crm_orders", "name_hint", "loaded"),
+            ("crm/выгрузка_2024.csv", "crm_orders", "headers", "loaded"),
+        ]
+        assert con.execute("SELECT _source_file, contact_id, full_name, first_name, phone, email FROM raw.crm_contacts "
+                           "ORDER BY 1, 2").fetchall() == [
+            ("crm/CONTACT_20240501.csv", "55", None, "Анна", "89164821735", "anna@mail.ru"),
+            ("crm/amo_contacts.csv", "1001", "Иван Петров", None, "8 916 482 17 35", "ivan@romashka.ru"),
+            ("crm/amo_contacts.csv", "1002", "Ольга Ким", None, "+375 29 123-45-67", "olga@mail.ru"),
+            ("crm/bitrix_contacts.csv", "7", None, "Пётр", "+7 903 482-17-35", "p@firma.ru"),
+        ]
+        assert con.execute("SELECT _source_file, order_id, contact_id, amount, status FROM raw.crm_orders "
+                           "ORDER BY 1, 2").fetchall() == [
+            ("crm/Сделки.xlsx", "9001", "7", "15000", "Сделка успешна"),
+            ("crm/Сделки.xlsx", "9002", "1001", "2500.5", "В работе"),
+            ("crm/выгрузка_2024.csv", "A-1", "1001", "1500", None),
+        ]
+        (reason,) = con.execute("SELECT reason FROM raw.rejected_rows WHERE file = 'crm/Лист1.csv' AND line = 0"
+                                ).fetchone()
+        assert con.execute("SELECT count(*) FROM raw.rejected_rows").fetchone()[0] == 1
+    assert reason.startswith("unknown_format") and "[Артикул, Склад, Остаток]" in reason
+    assert "crm_contacts needs contact_id" in reason
+    logs = [r.user_message for r in _instance.all_logs(res.run_id)]
+    assert any("crm/выгрузка_2024.csv" in m and "routed to raw.crm_orders by headers" in m for m in logs)
+
+
 def test_definitions_load():
     defs = dg.Definitions(assets=assets, asset_checks=asset_checks, jobs=jobs, sensors=sensors)
     job = defs.resolve_job_def("ingest_job")

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from data_quality.landing.discovery import LandingFile, discover, guess_table, sha256_file
+from data_quality.landing.routing import HeaderSample, Route, route_file
 from data_quality.landing.spec import (
     RAW_SCHEMA,
     RAW_TABLES,
@@ -38,7 +39,9 @@ from data_quality.landing.textio import UnreadableFile, sniff_text
 
 logger = logging.getLogger(__name__)
 
-Reader = Callable[[duckdb.DuckDBPyConnection, LandingFile, SourceSpec, LandingConfig], ReadResult]
+# the last argument: what routing already read of the file (None for patterned files)
+Reader = Callable[[duckdb.DuckDBPyConnection, LandingFile, SourceSpec, LandingConfig, HeaderSample | None],
+                  ReadResult]
 
 
 @dataclass
@@ -55,12 +58,14 @@ class FileOutcome:
     delimiter: str | None = None
     message: str | None = None
     seconds: float = 0.0
+    routed_by: str | None = None  # pattern | name_hint | headers; None: no table fits
 
 
 @dataclass
 class IngestReport:
     files: list[FileOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # routing decisions for files matching no pattern
 
     def changed(self) -> list[FileOutcome]:
         return [f for f in self.files if f.status != "unchanged"]
@@ -102,28 +107,34 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def _read_tabular_text(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig) -> ReadResult:
+def _read_tabular_text(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig,
+                       sample: HeaderSample | None = None) -> ReadResult:
     from data_quality.landing.csv_reader import read_csv_file
 
-    opts = cfg.options
-    info = sniff_text(f.path, int(opts.get("sample_bytes", 262144)),
-                      tuple(opts.get("fallback_encodings", ("cp1251", "koi8_r"))))
+    info = sample.text_info if sample is not None else None
+    if info is None:
+        opts = cfg.options
+        info = sniff_text(f.path, int(opts.get("sample_bytes", 262144)),
+                          tuple(opts.get("fallback_encodings", ("cp1251", "koi8_r"))))
     return read_csv_file(con, f.path, info)
 
 
-def _read_xlsx(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig) -> ReadResult:
+def _read_xlsx(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig,
+               sample: HeaderSample | None = None) -> ReadResult:
     from data_quality.landing.xlsx_reader import read_xlsx_file
 
-    return read_xlsx_file(con, f.path, spec)
+    return read_xlsx_file(con, f.path, spec, workbook=sample.workbook if sample is not None else None)
 
 
-def _read_eml(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig) -> ReadResult:
+def _read_eml(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig,
+              sample: HeaderSample | None = None) -> ReadResult:
     from data_quality.landing.mail_reader import read_eml_file
 
     return read_eml_file(con, f.path, cfg)
 
 
-def _read_mbox(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig) -> ReadResult:
+def _read_mbox(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig,
+               sample: HeaderSample | None = None) -> ReadResult:
     from data_quality.landing.mail_reader import read_mbox_file
 
     return read_mbox_file(con, f.path, cfg)
@@ -164,7 +175,8 @@ def _write_registry(con, f: LandingFile, sha: str, now: dt.datetime, out: FileOu
         f"INSERT INTO {RAW_SCHEMA}.file_registry ({', '.join(q(c) for c, _ in REGISTRY_COLUMNS)}) "
         f"VALUES ({', '.join('?' for _ in REGISTRY_COLUMNS)})",
         [f.relpath, f.size, sha, now, out.table, out.landed_rows, out.raw_rows, out.rejected_rows,
-         out.status, f.mtime_ns, cfg_hash, out.reader, out.encoding, out.delimiter, out.message])
+         out.status, f.mtime_ns, cfg_hash, out.reader, out.encoding, out.delimiter, out.message,
+         out.routed_by])
 
 
 def _file_reject(con, table: str, relpath: str, reason: str, sample: str | None, now: dt.datetime) -> None:
@@ -190,22 +202,46 @@ def _drop_stage(con) -> None:
     drop_stage(con)
 
 
+def config_hash(cfg: LandingConfig, f: LandingFile, table: str) -> str:
+    """What the file's rows depend on: its source's mapping, plus — for a file matching no
+    pattern — everything that routes the files of its folder."""
+    extra = cfg.fingerprint_extra()
+    if not f.table:
+        extra = [extra, cfg.routing_fingerprint(f.relpath.split("/", 1)[0])]
+    return cfg.source(table).config_hash(extra)
+
+
 def ingest_file(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingConfig, sha: str,
-                now: dt.datetime, previous_table: str | None = None) -> FileOutcome:
-    """(Re)load one file: stage it, then swap its rows in one transaction."""
-    t0 = time.perf_counter()
-    table = f.table or guess_table(cfg, f.relpath)
-    spec = cfg.source(table)
-    out = FileOutcome(path=f.relpath, table=table, status="loaded")
-    cfg_hash = spec.config_hash(cfg.fingerprint_extra())
-    reader = _reader_for(f) if f.table else None
-    result: ReadResult | None = None
-    file_reason: str | None = None
+                now: dt.datetime, previous_table: str | None = None, route: Route | None = None) -> FileOutcome:
+    """(Re)load one file: route it (reading its header only if no pattern matches), stage it,
+    then swap its rows in one transaction."""
+    route = route or route_file(f, cfg)
     try:
-        if reader is None:
+        return _ingest_routed(con, f, cfg, sha, now, previous_table, route)
+    finally:
+        route.close()
+
+
+def _ingest_routed(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingConfig, sha: str,
+                   now: dt.datetime, previous_table: str | None, route: Route) -> FileOutcome:
+    t0 = time.perf_counter()
+    table = route.table
+    spec = cfg.source(table)
+    out = FileOutcome(path=f.relpath, table=table, status="loaded", routed_by=route.routed_by)
+    cfg_hash = config_hash(cfg, f, table)
+    reader = _reader_for(f)
+    result: ReadResult | None = None
+    file_reason: str | None = route.reject_reason
+    if route.routed_by not in (None, "pattern"):
+        logger.info("%s: routed to %s by %s (%s)", f.relpath, table, route.routed_by, route.detail)
+    try:
+        if file_reason is not None:
+            pass
+        elif reader is None:
             raise UnreadableFile("unknown_format",
                                  f"{f.path.suffix or 'no extension'} does not match {', '.join(spec.patterns)}")
-        result = reader(con, f, spec, cfg)
+        else:
+            result = reader(con, f, spec, cfg, route.sample)
     except UnreadableFile as exc:
         file_reason = str(exc)
     except Exception as exc:  # a reader bug or a corrupt file must not stop the other files
@@ -222,6 +258,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingConf
             out.landed_rows, out.raw_rows, out.rejected_rows = result.landed, counts.raw_rows, counts.rejected_rows
             out.reasons = counts.reasons
             msgs = list(result.messages)
+            if route.routed_by not in (None, "pattern"):
+                msgs.insert(0, f"routed by {route.routed_by} to {table}: {route.detail}")
             if not mapping.has(spec.id_column):
                 msgs.append(f"id column {spec.id_column!r} not found in header {list(result.header)}: "
                             "every record rejected as missing_id_column")
@@ -243,10 +281,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingConf
         _drop_stage(con)
         out = FileOutcome(path=f.relpath, table=table, status="rejected", landed_rows=1, rejected_rows=1,
                           reasons={file_reason.split(":")[0]: 1}, message=file_reason,
-                          reader=out.reader, encoding=out.encoding, delimiter=out.delimiter)
+                          reader=out.reader, encoding=out.encoding, delimiter=out.delimiter,
+                          routed_by=route.routed_by)
         con.execute("BEGIN TRANSACTION")
         _delete_file_rows(con, f.relpath, tables_to_clear)
-        _file_reject(con, table, f.relpath, file_reason, _sample_text(f.path), now)
+        _file_reject(con, table, f.relpath, file_reason, route.reject_text or _sample_text(f.path), now)
         _write_registry(con, f, sha, now, out, cfg_hash)
         con.execute("COMMIT")
     out.seconds = time.perf_counter() - t0
@@ -279,9 +318,11 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path | str,
             report.warnings.append(f"{path}: file disappeared from the landing folder; its "
                                    f"{reg['raw_rows']} rows were removed from raw.{reg['table']}")
     for f in files:
-        table = f.table or guess_table(cfg, f.relpath)
         reg = registry.get(f.relpath)
-        cfg_hash = cfg.source(table).config_hash(cfg.fingerprint_extra())
+        # a file matching no pattern keeps its earlier routing while it and the routing config
+        # are unchanged (its header is not read again)
+        table = f.table or (reg["table"] if reg and reg["table"] in RAW_TABLES else guess_table(cfg, f.relpath))
+        cfg_hash = config_hash(cfg, f, table)
         if reg and not force and reg["config_hash"] == cfg_hash and reg["table"] == table:
             same_stat = reg["size"] == f.size and reg["mtime_ns"] == f.mtime_ns
             sha = None if same_stat else sha256_file(f.path)
@@ -292,13 +333,16 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path | str,
                 report.files.append(FileOutcome(
                     path=f.relpath, table=table, status="unchanged", landed_rows=reg["landed_rows"],
                     raw_rows=reg["raw_rows"], rejected_rows=reg["rejected_rows"], reader=reg["reader"],
-                    encoding=reg["encoding"], delimiter=reg["delimiter"], message=reg["message"]))
+                    encoding=reg["encoding"], delimiter=reg["delimiter"], message=reg["message"],
+                    routed_by=reg["routed_by"]))
                 continue
         else:
             sha = None
         sha = sha or sha256_file(f.path)
         out = ingest_file(con, f, cfg, sha, now, previous_table=reg["table"] if reg else None)
         report.files.append(out)
+        if out.routed_by not in ("pattern", None):
+            report.notes.append(f"{f.relpath}: matches no pattern, routed to raw.{out.table} by {out.routed_by}")
         if out.status == "rejected":
             report.warnings.append(f"{f.relpath}: whole file rejected ({out.message})")
         elif out.rejected_rows:

@@ -60,6 +60,8 @@ REGISTRY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("table", "VARCHAR"), ("landed_rows", "BIGINT"), ("raw_rows", "BIGINT"), ("rejected_rows", "BIGINT"),
     ("status", "VARCHAR"), ("mtime_ns", "BIGINT"), ("config_hash", "VARCHAR"), ("reader", "VARCHAR"),
     ("encoding", "VARCHAR"), ("delimiter", "VARCHAR"), ("message", "VARCHAR"),
+    # pattern | name_hint | headers: how a file was assigned its table (NULL: rejected unassigned)
+    ("routed_by", "VARCHAR"),
 )
 
 
@@ -86,6 +88,10 @@ class SourceSpec:
     patterns: tuple[str, ...]
     synonyms: dict[str, tuple[str, ...]]  # canonical -> synonyms in priority order
     options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # routing of files whose name matches no pattern: name substrings, and column sets one of
+    # which the headers must map to (default: the id column)
+    name_hints: tuple[str, ...] = ()
+    signatures: tuple[tuple[str, ...], ...] = ()
 
     @property
     def id_column(self) -> str:
@@ -94,6 +100,9 @@ class SourceSpec:
     @property
     def columns(self) -> tuple[str, ...]:
         return CANONICAL_COLUMNS[self.table]
+
+    def routing_signatures(self) -> tuple[tuple[str, ...], ...]:
+        return self.signatures or ((self.id_column,),)
 
     def matches(self, relpath: str) -> bool:
         parts = relpath.split("/")
@@ -181,6 +190,15 @@ class LandingConfig:
     def folders(self) -> set[str]:
         return {s.folder.casefold() for s in self.sources}
 
+    def in_folder(self, folder: str) -> list[SourceSpec]:
+        return [s for s in self.sources if s.folder.casefold() == folder.casefold()]
+
+    def routing_fingerprint(self, folder: str) -> str:
+        """Everything that decides where an unpatterned file of ``folder`` goes."""
+        payload = json.dumps([[s.table, s.synonyms, s.name_hints, s.routing_signatures()]
+                              for s in self.in_folder(folder)], sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
     def source(self, table: str) -> SourceSpec:
         for spec in self.sources:
             if spec.table == table:
@@ -234,6 +252,9 @@ def _user_mappings(dirs: Iterable[Path]) -> tuple[list[tuple[str, str, list[str]
     return triples, files
 
 
+_SPEC_KEYS = ("folder", "patterns", "columns", "name_hints", "signatures")
+
+
 def load_landing_config(doc: dict[str, Any] | None = None,
                         mapping_dirs: Iterable[Path] | None = None) -> LandingConfig:
     """Build the landing config from ``sources.yaml`` (or ``doc``) and the mapping folders.
@@ -255,12 +276,19 @@ def load_landing_config(doc: dict[str, Any] | None = None,
             if canonical not in synonyms:
                 raise ValueError(f"sources.yaml: {table}.{canonical} is not a canonical column")
             synonyms[canonical].extend(_as_list(syns))
+        signatures = tuple(tuple(_as_list(sig)) for sig in block.get("signatures") or [])
+        for sig in signatures:
+            unknown = [c for c in sig if c not in CANONICAL_COLUMNS[table]]
+            if unknown or not sig:
+                raise ValueError(f"sources.yaml: {table}.signatures: {sig!r} must list canonical columns")
         specs.append(SourceSpec(
             table=table,
             folder=str(block.get("folder", table.split("_")[0])),
             patterns=tuple(_as_list(block.get("patterns")) or [f"{table}*.csv"]),
             synonyms={c: tuple(s) for c, s in synonyms.items()},
-            options={k: v for k, v in block.items() if k not in ("folder", "patterns", "columns")},
+            options={k: v for k, v in block.items() if k not in _SPEC_KEYS},
+            name_hints=tuple(_as_list(block.get("name_hints"))),
+            signatures=signatures,
         ))
     missing = set(RAW_TABLES) - {s.table for s in specs}
     if missing:

@@ -47,7 +47,8 @@ def cell_text(v: Any) -> str | None:
     return str(v)
 
 
-def read_xlsx_file(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec) -> ReadResult:
+def open_workbook(path: Path) -> Any:
+    """The workbook opened read-only (values, not formulas); the caller closes it."""
     if path.stat().st_size == 0:
         raise UnreadableFile("empty_file", "0 bytes")
     if not zipfile.is_zipfile(path):
@@ -55,22 +56,30 @@ def read_xlsx_file(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec)
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
         raise UnreadableFile("unreadable_xlsx", f"{type(exc).__name__}: {exc}") from exc
+
+
+def sheet_headers(wb: Any) -> list[tuple[Any, list[str], int]]:
+    """(sheet, header cells, header row number) for every sheet with a non-empty row."""
+    sheets = []
+    for ws in wb.worksheets:
+        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            if row and any(c is not None and str(c).strip() for c in row):
+                sheets.append((ws, [cell_text(c) or "" for c in row], i))
+                break
+    if not sheets:
+        raise UnreadableFile("no_header", "no non-empty row in any sheet")
+    return sheets
+
+
+def read_xlsx_file(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec,
+                   workbook: Any = None) -> ReadResult:
+    """Stage the sheets of ``path``; ``workbook``: already opened (and closed) by the caller."""
+    wb = workbook if workbook is not None else open_workbook(path)
     try:
-        sheets = []
-        for ws in wb.worksheets:
-            rows = ws.iter_rows(values_only=True)
-            header, header_row = None, 0
-            for i, row in enumerate(rows, start=1):
-                if row and any(c is not None and str(c).strip() for c in row):
-                    header, header_row = [cell_text(c) or "" for c in row], i
-                    break
-            if header is not None:
-                sheets.append((ws, header, header_row))
-        if not sheets:
-            raise UnreadableFile("no_header", "no non-empty row in any sheet")
+        sheets = sheet_headers(wb)
         # prefer sheets whose header has the id column; fall back to the first sheet
         with_id = [s for s in sheets if map_header(spec, s[1]).has(spec.id_column)]
         sheets = with_id or sheets[:1]
@@ -116,7 +125,8 @@ def read_xlsx_file(con: duckdb.DuckDBPyConnection, path: Path, spec: SourceSpec)
                     buf, lines = [], []
             append_stage(con, ncols, buf, lines)
     finally:
-        wb.close()
+        if workbook is None:
+            wb.close()
     return ReadResult(header=names, landed=landed, rejects=rejects, reader="xlsx:openpyxl",
                       join_sep="\t")
 

@@ -25,8 +25,10 @@ REGISTRY_KEY = dg.AssetKey(["raw", "file_registry"])
 TABLE_KEYS = {t: dg.AssetKey(["raw", t]) for t in RAW_TABLES}
 
 _DESCRIPTIONS = {
-    "crm_contacts": "CRM contacts as landed (crm/contacts*.csv|xlsx), all columns text.",
-    "crm_orders": "CRM orders as landed (crm/orders*.csv|xlsx), all columns text.",
+    "crm_contacts": "CRM contacts as landed (crm/contacts*.csv|xlsx, or other crm/ files routed here by "
+                    "name hint or headers), all columns text.",
+    "crm_orders": "CRM orders as landed (crm/orders*.csv|xlsx, or other crm/ files routed here by name hint "
+                  "or headers), all columns text.",
     "mail_messages": "Mail messages from mail/*.eml, mail/*.mbox and mail/messages*.csv|xlsx.",
     "phone_calls": "Phone calls as landed (phone/calls*.csv|xlsx).",
     "support_tickets": "Support tickets as landed (support/tickets*.csv|xlsx).",
@@ -68,9 +70,10 @@ def _count(con, table: str, where: str = "", params: list | None = None) -> int:
 
 
 def _files_table(report: IngestReport, table: str | None = None) -> str:
-    rows = [(f.path, f.table, f.status, f.landed_rows, f.raw_rows, f.rejected_rows, f.reader, f.encoding,
-             f.delimiter, f.message) for f in report.files if table is None or f.table == table]
-    cols = ["file", "table", "status", "landed", "raw", "rejected", "reader", "encoding", "delim", "message"]
+    rows = [(f.path, f.table, f.routed_by, f.status, f.landed_rows, f.raw_rows, f.rejected_rows, f.reader,
+             f.encoding, f.delimiter, f.message) for f in report.files if table is None or f.table == table]
+    cols = ["file", "table", "routed_by", "status", "landed", "raw", "rejected", "reader", "encoding", "delim",
+            "message"]
     return _markdown(cols, rows, width=80)
 
 
@@ -86,6 +89,8 @@ def ingest_landing_asset(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
     cfg = load_landing_config()
     with connect(settings.warehouse_path) as con:
         report = ingest_landing(con, settings.landing_dir, cfg)
+        for note in report.notes:
+            context.log.info(note)
         for w in report.warnings:
             context.log.warning(w)
         changed = report.changed()
