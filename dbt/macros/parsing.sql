@@ -7,6 +7,7 @@
 {#- A timestamp from the many forms seen in exports: ISO with or without time/zone, 01.03.2024,
     01.03.2024 14:22, 20240301, 01/03/2024 (day first, the Russian convention), Excel serials. -#}
 {% macro parse_timestamp(col) -%}
+    {%- set parsed -%}
     coalesce(
         try_cast(nullif(trim({{ col }}), '') as timestamp),
         try_strptime(trim({{ col }}), [
@@ -19,6 +20,16 @@
              then timestamp '1899-12-30' + to_microseconds(cast(round(try_cast(trim({{ col }}) as double) * 86400000000) as bigint))
         end
     )
+    {%- endset %}
+    {{- plausible_timestamp(parsed) -}}
+{%- endmacro %}
+
+{#- 0001-01-01 and 9999-12-31 are "unknown" / "never" sentinels of ERP exports, not dates: outside
+    the plausible window a value counts as unparsed (its text stays in the *_raw column). -#}
+{% macro plausible_timestamp(expr) -%}
+    case when {{ expr }} >= timestamp '{{ var("plausible_date_min", "1900-01-01") }}'
+          and {{ expr }} < timestamp '{{ var("plausible_date_max", "2200-01-01") }}'
+         then {{ expr }} end
 {%- endmacro %}
 
 {% macro parse_date(col) -%}
@@ -26,8 +37,12 @@
 {%- endmacro %}
 
 {#- A number with a decimal comma, spaces or non-breaking spaces as thousand separators. -#}
+{#- NaN, inf and magnitudes no business amount reaches (1e308 sums to inf) count as unparsed. -#}
 {% macro parse_number(col) -%}
+    {%- set parsed -%}
     try_cast(replace(regexp_replace(trim({{ col }}), '[\s\x{00a0}]', '', 'g'), ',', '.') as double)
+    {%- endset -%}
+    case when abs({{ parsed }}) < {{ var("plausible_number_max", 1e15) }} then {{ parsed }} end
 {%- endmacro %}
 
 {% macro clean_text(col) -%}
@@ -61,7 +76,7 @@
 {% macro parse_timestamp_styled(col, month_first) -%}
     case
         when coalesce({{ month_first }}, false) then coalesce(
-            try_strptime(trim({{ col }}), ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y', '%m/%d/%y %H:%M', '%m/%d/%y']),
+            {{ plausible_timestamp("try_strptime(trim(" ~ col ~ "), ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y', '%m/%d/%y %H:%M', '%m/%d/%y'])") }},
             {{ parse_timestamp(col) }}
         )
         else {{ parse_timestamp(col) }}
