@@ -145,6 +145,15 @@ def test_name_hint_alone_routes_when_no_source_fits(tmp_path, con, cfg):
     ok(con)
 
 
+def test_name_hint_without_any_mapped_header_is_not_enough(tmp_path, con, cfg):
+    write(tmp_path, "crm/contacts_notes.txt", "Позвонить всем до пятницы\nи ещё раз в понедельник\n")
+    rep = ingest_landing(con, tmp_path, cfg)
+    (f,) = rep.files
+    assert (f.status, f.routed_by, f.rejected_rows) == ("rejected", None, 1)
+    assert "name hints crm_contacts ('contact')" in f.message
+    ok(con)
+
+
 def test_tie_without_hint_is_rejected_as_ambiguous(tmp_path, cfg):
     write(tmp_path, "crm/export.csv", "ID,Дата создания\n1,2024-01-01\n")
     route = route_of(tmp_path, cfg, "crm/export.csv")
@@ -219,6 +228,15 @@ def test_unclassifiable_file_reject_lists_headers_and_what_was_missing(tmp_path,
     assert reg["crm/stock.csv"] == reason
     assert len(wide) < 1500
     ok(con)
+
+
+def test_registry_rows_from_before_routing_get_pattern(tmp_path, con, cfg):
+    write(tmp_path, "crm/contacts.csv", "contact_id,full_name\n1,Ann\n")
+    ingest_landing(con, tmp_path, cfg)
+    con.execute("UPDATE raw.file_registry SET routed_by = NULL")
+    rep = ingest_landing(con, tmp_path, cfg)
+    assert [(f.status, f.routed_by) for f in rep.files] == [("unchanged", "pattern")]
+    assert q(con, "SELECT routed_by FROM raw.file_registry") == [("pattern",)]
 
 
 def test_unreadable_content_keeps_its_own_reason(tmp_path, con, cfg):

@@ -330,6 +330,10 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path | str,
                 if not same_stat:
                     con.execute(f"UPDATE {RAW_SCHEMA}.file_registry SET mtime_ns = ? WHERE path = ?",
                                 [f.mtime_ns, f.relpath])
+                if f.table and reg["routed_by"] is None:  # registered before routing was recorded
+                    reg["routed_by"] = "pattern"
+                    con.execute(f"UPDATE {RAW_SCHEMA}.file_registry SET routed_by = 'pattern' WHERE path = ?",
+                                [f.relpath])
                 report.files.append(FileOutcome(
                     path=f.relpath, table=table, status="unchanged", landed_rows=reg["landed_rows"],
                     raw_rows=reg["raw_rows"], rejected_rows=reg["rejected_rows"], reader=reg["reader"],

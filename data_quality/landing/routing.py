@@ -10,8 +10,8 @@
    ``name_hint``: the name contains a ``name_hints`` entry of a candidate (``amo_contacts.csv``,
    «Сделки.xlsx»); the best-scoring hinted candidate wins. ``headers``: no hinted candidate, the
    best-scoring candidate wins (a tie is ambiguous). A hinted source whose signature the header
-   lacks still wins when no source is a candidate (its rows are then rejected as
-   ``missing_id_column``, like a patterned file's).
+   lacks still wins when no source is a candidate and some header maps to it (its rows are then
+   rejected as ``missing_id_column``, like a patterned file's).
 3. Nothing fits: the whole file is rejected as ``unknown_format`` with the headers seen and what
    each source missed.
 
@@ -178,7 +178,8 @@ def route_file(f: LandingFile, cfg: LandingConfig) -> Route:
         if hinted:
             detail += f"; name hints {hint_note} overruled: their signatures are missing"
         return Route(best.table, "headers", detail, sample)
-    if len(hinted) == 1:
+    # a hint alone needs some support from the header (a notes file named "contacts…" is no export)
+    if len(hinted) == 1 and scores[hinted[0]].mapped:
         spec = cfg.source(hinted[0])
         return Route(hinted[0], "name_hint", f"name hint {hits[spec.table]!r} only; headers "
                                              f"{_shown(sample.headers)}: {_missing(spec, scores[spec.table])}",
