@@ -107,13 +107,22 @@ class _TotalLogLikelihood:
         return float(np.sum(self.individual_log_likelihood(params or self.params_, frequency, recency, T)))
 
 
+_LOG_BOUND = 12.0
+
+
 def _fit(negll, x0, names):
     best = None
     for start in x0:
-        res = optimize.minimize(negll, np.log(start), method="L-BFGS-B", bounds=[(-12, 12)] * len(start))
+        res = optimize.minimize(negll, np.log(start), method="L-BFGS-B", bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(start))
         if best is None or res.fun < best.fun:
             best = res
     return dict(zip(names, np.exp(best.x))), -best.fun, best
+
+
+def _converged(res) -> bool:
+    """The optimiser stopped on its own criterion at finite parameters away from the search bounds
+    (a parameter pinned at a bound means the data do not identify the model, e.g. too few repeaters)."""
+    return bool(res.success) and bool(np.all(np.isfinite(res.x))) and bool(np.all(np.abs(res.x) < _LOG_BOUND - 1))
 
 
 # --------------------------------------------------------------------------------------- BG/NBD
@@ -124,6 +133,7 @@ class BetaGeoModel(_TotalLogLikelihood):
     penalizer: float = 0.0
     params_: dict = field(default_factory=dict)
     log_likelihood_: float = float("nan")
+    converged_: bool = False       # see _converged: False means the fit is not to be trusted
 
     @staticmethod
     def individual_log_likelihood(params, frequency, recency, T) -> np.ndarray:
@@ -147,9 +157,10 @@ class BetaGeoModel(_TotalLogLikelihood):
             return -(np.sum(w * ll) / w.sum()) + pen * np.sum(p**2)
 
         scale = max(float(np.mean(TT)), 1e-6)
-        params, _, _ = _fit(negll, [np.array([0.5, scale, 1.0, 2.0]), np.array([1.0, scale / 4, 0.5, 5.0])],
-                            ["r", "alpha", "a", "b"])
+        params, _, res = _fit(negll, [np.array([0.5, scale, 1.0, 2.0]), np.array([1.0, scale / 4, 0.5, 5.0])],
+                              ["r", "alpha", "a", "b"])
         self.params_ = params
+        self.converged_ = _converged(res)
         self.log_likelihood_ = float(np.sum(w * self.individual_log_likelihood(params, x, tx, TT)))
         return self
 

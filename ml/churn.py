@@ -1,33 +1,42 @@
 """Churn and toxicity models learned from history (no labels needed), drivers, and a simulator.
 
-Training discipline (both models):
+Training discipline (both models); ``end`` = the day after the as-of date (facts are read through it):
 
-* labelled cutoffs ``c_k = as_of - horizon - k * step`` (k = 0..n_cutoffs-1); the label of a cutoff
-  uses only (c, c + horizon], so every label is fully observed before ``as_of``;
+* labelled cutoffs ``c_k = end - horizon - k * step`` (k = 0..n_cutoffs-1, cutoffs before the first
+  data dropped); the label of a cutoff uses only [c, c + horizon), so every label is fully observed;
 * **validation** = the latest labelled cutoff ``c_0``; the **training pool** = cutoffs whose label
   window ends on or before ``c_0`` (no overlap with the validation labels);
 * evaluation stage: candidates (HistGradientBoosting, LogisticRegression) are fitted on the pool
-  minus its latest cutoff, calibrated (isotonic/sigmoid, ``FrozenEstimator``) on that latest pool
-  cutoff, and compared on ``c_0`` with baselines (BG/NBD and recency for churn, past RFCM C x R for
-  toxicity). ``metrics`` are these out-of-time numbers;
-* final model: the chosen candidate refitted on the whole pool and calibrated on ``c_0``.
+  minus its latest cutoff, calibrated (isotonic, or sigmoid on fewer than ``isotonic_min_rows``;
+  the fitted candidate is not refitted) on that latest pool cutoff, and compared on ``c_0`` with baselines (BG/NBD and
+  recency for churn, past RFCM C x R for toxicity). ``metrics`` are these out-of-time numbers;
+* final model: the chosen candidate refitted on every labelled cutoff but ``c_0`` (the recent cutoffs
+  look most like today, which matters on short histories) and calibrated on ``c_0``.
+
+Degrade, don't die: before fitting, the data are checked explicitly (enough training cutoffs, rows,
+positives and negatives, both classes in calibration and validation, complaint data for toxicity,
+enough rows for HistGradientBoosting). When a check fails, :func:`_fallback` builds a documented
+simpler method (BG/NBD or recency probability for churn, past C x R / base rate / zero for toxicity)
+calibrated on the labelled cutoffs that exist; the method is the model's ``model_kind`` and the
+reason its ``fallback_reason`` (docs/methods.md, thresholds in ``config/models.yaml``).
 
 Cost (1M customers in ~1 min on 2 cores): the tables are decoded once (:func:`ml.features.prepare_data`);
-training uses a customer sample (``train_sample`` rows of customers x pool cutoffs, stratified by
+training uses a customer sample (``train_sample`` rows of customers x final cutoffs, stratified by
 first-seen month, the same customers at every cutoff), each cutoff's features get their own BG/NBD
 fit on ``fit_sample`` customers (point in time), HistGradientBoosting stops early on held-out
 *customers* (``hgb`` in config); scoring covers every customer.
 
-Churn label: no completed purchase in (c, c + horizon], for customers with >= 1 purchase before c.
+Churn label: no completed purchase in [c, c + horizon), for customers with >= 1 purchase before c.
 Cold start (no purchase yet): an empirical, smoothed rate of "still no purchase within the horizon"
 among never-buyers at the labelled cutoffs, by (engaged in last 90 days) x (tenure < 90 days).
 Customers with exactly one purchase are scored by the main model (frequency=1, no interval).
 
-Toxicity label: in (c, c + horizon] complaints/month and manager minutes/month both reach the
+Toxicity label: in [c, c + horizon) complaints/month and manager minutes/month both reach the
 worst quintile of the population (RFCM C and R scores < 2) and the absolute floors in config.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,11 +44,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -56,14 +65,19 @@ from ml.features import (
     load_config,
     model_feature_columns,
     prepare_data,
+    setting,
 )
 from ml.model_store import data_hash
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "ChurnModel",
+    "ScoreModel",
     "evaluate_scores",
     "explain_drivers",
     "labelled_cutoffs",
+    "recency_probability",
     "score_churn",
     "score_toxicity",
     "simulate_history",
@@ -89,6 +103,7 @@ class ChurnModel:
     cold_start: dict = field(default_factory=dict)
     validation_sample: pd.DataFrame | None = None   # features + label for drivers
     trained_at: str = ""
+    fallback_reason: str = ""      # why the learned model (or a candidate) was not used; "" = all ran
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.estimator.predict_proba(X[self.feature_names])[:, 1]
@@ -99,9 +114,9 @@ def _day(x) -> pd.Timestamp:
     return pd.Timestamp(x.isoformat() if isinstance(x, (date, datetime)) else x).normalize()
 
 
-def labelled_cutoffs(as_of, horizon_days: int, step_days: int, n: int) -> list[pd.Timestamp]:
-    """Oldest first: as_of - horizon - k*step, k = n-1..0."""
-    a = _day(as_of)
+def labelled_cutoffs(end, horizon_days: int, step_days: int, n: int) -> list[pd.Timestamp]:
+    """Oldest first: end - horizon - k*step, k = n-1..0 (``end``: the first day without data)."""
+    a = _day(end)
     return [a - pd.Timedelta(days=horizon_days + k * step_days) for k in range(n - 1, -1, -1)]
 
 
@@ -220,11 +235,53 @@ def _fit_candidate(name: str, d: pd.DataFrame, feat_names: list[str], seed: int,
     return est.fit(X[~hold], y[~hold], X_val=X[hold], y_val=y[hold])
 
 
+TIE_EPS = 1e-6
+
+
+def _tie_break(p: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Isotonic plateaus tie customers the score ranks apart (ROC AUC and top-N lists suffer): mixing in
+    1e-6 x the raw score keeps the raw order and moves no probability by more than 1e-6."""
+    return np.clip(np.asarray(p, float), 0, 1) * (1 - TIE_EPS) + TIE_EPS * np.clip(np.asarray(raw, float), 0, 1)
+
+
+class Calibrated(ClassifierMixin, BaseEstimator):
+    """A fitted classifier whose probability is mapped by isotonic regression or Platt scaling fitted
+    on held-out rows (the estimator itself is not refitted), order kept by :func:`_tie_break`."""
+
+    def __init__(self, estimator=None, method: str = "isotonic"):
+        self.estimator = estimator
+        self.method = method
+
+    def fit(self, X, y):
+        raw = self.estimator.predict_proba(X)[:, 1]
+        if self.method == "isotonic":
+            self.map_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        elif self.method == "sigmoid":
+            self.map_ = LogisticRegression(C=1e4, max_iter=1000).fit(_logit(raw).reshape(-1, 1), y)
+        else:
+            raise ValueError(f"unknown calibration {self.method!r} (isotonic | sigmoid)")
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        raw = self.estimator.predict_proba(X)[:, 1]
+        if self.method == "isotonic":
+            p = self.map_.predict(raw)
+        else:
+            p = self.map_.predict_proba(_logit(raw).reshape(-1, 1))[:, 1]
+        p = _tie_break(p, raw)
+        return np.c_[1 - p, p]
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
 def _calibrate(est, X, y, method: str):
     if len(np.unique(y)) < 2:
         return est
-    cal = CalibratedClassifierCV(FrozenEstimator(est), method=method)
-    return cal.fit(X, y)
+    return Calibrated(est, method).fit(X, y)
 
 
 def evaluate_scores(y: np.ndarray, score: np.ndarray, probabilities: bool = True) -> dict:
@@ -241,7 +298,7 @@ def evaluate_scores(y: np.ndarray, score: np.ndarray, probabilities: bool = True
     k = max(1, int(round(0.1 * len(y))))
     top = np.argsort(-s, kind="stable")[:k]
     out["lift_top10"] = float(y[top].mean() / max(y.mean(), 1e-12))
-    if probabilities:
+    if probabilities and len(y) >= 10:
         out["brier"] = float(brier_score_loss(y, np.clip(s, 0, 1)))
         dec = pd.qcut(pd.Series(s).rank(method="first"), 10, labels=False)
         tab = pd.DataFrame({"decile": dec + 1, "p": s, "y": y}).groupby("decile").agg(
@@ -257,6 +314,7 @@ def _dataset(prep: PreparedData, cutoffs, cfg, kind: str, categories, mcfg) -> p
     ``categories`` is None)."""
     horizon = int(mcfg.get("horizon_days", 90))
     frames = []
+    btyd_status: dict[str, str | None] = {}
     for c in cutoffs:
         cut = _cut_ns(c)
         f = _build(prep, cut, cfg, categories, None)
@@ -272,9 +330,10 @@ def _dataset(prep: PreparedData, cutoffs, cfg, kind: str, categories, mcfg) -> p
             f["label"] = toxic_label(cpm, mpm, mcfg)
             f["cold"] = 0
         f["cutoff"] = c
+        btyd_status[str(c.date())] = f.attrs.get("btyd_status")
         frames.append(f)
     ds = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    ds.attrs = {"categories": list(categories or [])}
+    ds.attrs = {"categories": list(categories or []), "btyd_status": btyd_status}
     return ds
 
 
@@ -282,11 +341,12 @@ def _cap(df: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return df.sample(n=n, random_state=seed) if len(df) > n else df
 
 
-def _cold_start_table(df: pd.DataFrame) -> dict:
-    """Smoothed P(no purchase in horizon) for never-buyers by (engaged_90d, new)."""
-    cold = df[df["cold"] == 1]
+def _cold_start_table(df: pd.DataFrame, mcfg: Mapping) -> dict:
+    """Smoothed P(no purchase in horizon) for never-buyers by (engaged_90d, new); with no labelled
+    never-buyer, the configured prior for everyone."""
+    cold = df[df["cold"] == 1] if len(df) else df
     if len(cold) == 0:
-        return {"overall": 0.9, "cells": {}}
+        return {"overall": float(setting(mcfg, "cold_start_default", "churn")), "cells": {}, "n": 0}
     overall = float(cold["label"].mean())
     key = (cold["engagement_90d"] > 0).astype(int).astype(str) + "|" + (cold["tenure_days"] < 90).astype(int).astype(str)
     g = cold.groupby(key)["label"].agg(["sum", "size"])
@@ -298,7 +358,7 @@ def _cold_start_table(df: pd.DataFrame) -> dict:
 def _apply_cold_start(table: dict, f: pd.DataFrame) -> np.ndarray:
     key = np.where(f["engagement_90d"].to_numpy() > 0, "1", "0").astype(object) + "|" + \
         np.where(f["tenure_days"].to_numpy() < 90, "1", "0").astype(object)
-    return pd.Series(key).map(table.get("cells", {})).fillna(table.get("overall", 0.9)).to_numpy(float)
+    return pd.Series(key).map(table.get("cells", {})).fillna(table["overall"]).to_numpy(float)
 
 
 def _baselines(kind: str, v: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -311,12 +371,62 @@ def _baselines(kind: str, v: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"past_rfcm_c_x_r": c * m, "past_complaints": v["complaints_per_month"].to_numpy(float)}
 
 
+def _end(as_of) -> pd.Timestamp:
+    """Facts are read through the as-of day, so the data end (and the scoring cutoff) is the next midnight."""
+    return _day(as_of) + pd.Timedelta(days=1)
+
+
 def _train(kind: str, data: Mapping[str, pd.DataFrame], as_of, config: Mapping | None) -> ChurnModel:
     cfg = load_config() if config is None else dict(config)
     with threadpool_limits(limits=cfg.get("n_threads")):
         return _train_impl(kind, data, as_of, cfg)
 
 
+# ----------------------------------------------------------------------------------- what the data supports
+def _class_problem(part: str, y: np.ndarray, min_pos: int, min_neg: int) -> str:
+    """'' when ``y`` has enough of both classes, else a reason ``code: detail``."""
+    pos = int(np.sum(y))
+    neg = len(y) - pos
+    if len(y) == 0:
+        return f"no_labels: no labelled {part} rows"
+    if pos == 0 or neg == 0:
+        return f"single_class: every {part} label is {'positive' if neg == 0 else 'negative'} ({len(y)} rows)"
+    if pos < min_pos:
+        return f"too_few_positives: {pos} positive {part} labels (< {min_pos})"
+    if neg < min_neg:
+        return f"too_few_negatives: {neg} negative {part} labels (< {min_neg})"
+    return ""
+
+
+def _informative(d: pd.DataFrame, names: list[str]) -> list[str]:
+    """Columns with at least two distinct values in ``d``: a constant or all-missing column carries no
+    information (and an all-missing one breaks HistGradientBoosting's binning)."""
+    return [c for c in names if d[c].nunique(dropna=True) > 1]
+
+
+def _has_complaint_data(prep: PreparedData, end: pd.Timestamp, cfg: Mapping) -> bool:
+    """Any complaint ticket, manager minute or (when they count) return before ``end``."""
+    cut = _cut_ns(end)
+    tk = prep.tables.get("tickets")
+    if tk is not None and len(tk["t"]):
+        m = tk["t"] < cut
+        if (tk["is_complaint"][m]).any() or (tk["handling"][m] > 0).any():
+            return True
+    cl = prep.tables.get("calls")
+    if cl is not None and len(cl["t"]) and (cl["minutes"][cl["t"] < cut] > 0).any():
+        return True
+    o = prep.tables.get("orders")
+    if cfg.get("features", {}).get("complaints_include_returns", True) and o is not None and len(o["t"]):
+        return bool((o["kind"][o["t"] < cut] == 1).any())
+    return False
+
+
+def _calibration_method(method: str, n_rows: int, mcfg: Mapping, kind: str) -> str:
+    """Isotonic over-fits small calibration sets: below ``isotonic_min_rows`` Platt (sigmoid) is used."""
+    return "sigmoid" if method == "isotonic" and n_rows < int(setting(mcfg, "isotonic_min_rows", kind)) else method
+
+
+# ----------------------------------------------------------------------------------- learned model
 def _train_impl(kind: str, data: Mapping[str, pd.DataFrame], as_of, cfg: dict) -> ChurnModel:
     mcfg = dict(cfg.get(kind, {}))
     seed = int(cfg.get("random_state", 42))
@@ -325,76 +435,250 @@ def _train_impl(kind: str, data: Mapping[str, pd.DataFrame], as_of, cfg: dict) -
     n_cut = int(mcfg.get("n_cutoffs", 6))
     method = mcfg.get("calibration", "isotonic")
     hcfg = mcfg.get("hgb", {})
-    cuts = labelled_cutoffs(as_of, horizon, step, n_cut)
-    val_c = cuts[-1]
-    pool = [c for c in cuts if c + pd.Timedelta(days=horizon) <= val_c]
-    if len(pool) < 2:
-        raise ValueError(f"{kind}: need >= 2 training cutoffs ending before {val_c.date()}; "
-                         f"raise n_cutoffs or history (got {len(pool)})")
-    fit_cuts, cal_c = pool[:-1], pool[-1]
-
-    # the tables are decoded once; the customer sample keeps customers x pool cutoffs within train_sample
+    end = _end(as_of)
     prep = prepare_data(data)
-    per_cut = max(1000, int(mcfg.get("train_sample", 150000)) // max(1, len(pool)))
+    # a cutoff before everybody's first time stamp has no rows
+    cuts = [c for c in labelled_cutoffs(end, horizon, step, n_cut) if (prep.first_ns < _cut_ns(c)).any()]
+    if kind == "toxicity" and not _has_complaint_data(prep, end, cfg):
+        return _fallback(kind, "no_complaint_data: no complaint, return or manager time before the as-of date",
+                         prep, None, data, as_of, cfg)
+    val_c = cuts[-1] if cuts else None
+    pool = [c for c in cuts if c + pd.Timedelta(days=horizon) <= val_c]
+    min_cuts = int(setting(mcfg, "min_training_cutoffs", kind))
+    if len(pool) < min_cuts:
+        reason = (f"too_few_cutoffs: {len(pool)} labelled cutoffs end before the validation cutoff "
+                  f"(< {min_cuts}; {len(cuts)} labelled in all, horizon {horizon} d, step {step} d)")
+        return _fallback(kind, reason, prep, cuts, data, as_of, cfg)
+    fit_cuts, cal_c = pool[:-1], pool[-1]
+    final_cuts = cuts[:-1]  # the final model learns from every labelled cutoff but the validation one
+
+    # the tables are decoded once; the customer sample keeps customers x final cutoffs within train_sample
+    per_cut = max(1000, int(mcfg.get("train_sample", 150000)) // max(1, len(final_cuts)))
     # only customers known before the validation cutoff can have a row at any labelled cutoff
     keep = _sample_codes(prep, per_cut, seed, mcfg.get("train_strata", "first_seen_month"),
                          eligible=prep.first_ns < _cut_ns(val_c))
     sprep = prep if keep is None else prep.subset(keep)
 
     # validation cutoff first: it fixes the category-mix columns for every cutoff
-    ds = _dataset(sprep, [val_c, *pool], cfg, kind, None, mcfg)
+    ds = _dataset(sprep, [val_c, *final_cuts], cfg, kind, None, mcfg)
     categories = ds.attrs["categories"]
     pop = (ds["cold"] == 0).to_numpy()
     cut_col = ds["cutoff"].to_numpy()
-    feat_names = [c for c in model_feature_columns(ds) if c not in ("label", "cold")]
-    in_fit = pop & ds["cutoff"].isin(fit_cuts).to_numpy()
-    dfit = ds[in_fit]
+    dfit = ds[pop & ds["cutoff"].isin(fit_cuts).to_numpy()]
     dcal = ds[pop & (cut_col == cal_c)]
     dfull_val = ds[pop & (cut_col == val_c)]
     dval = _cap(dfull_val, int(mcfg.get("validation_sample", 50000)), seed)
-    if len(dfit) < int(mcfg.get("min_rows", 200)) or dfit["label"].nunique() < 2 or dval["label"].nunique() < 2:
-        raise ValueError(f"{kind}: not enough labelled history (fit rows={len(dfit)}, "
-                         f"fit classes={dfit['label'].nunique()}, validation classes={dval['label'].nunique()})")
+    dfinal = ds[pop & ds["cutoff"].isin(final_cuts).to_numpy()]
+    min_rows = int(mcfg.get("min_rows", 200))
+    min_pos, min_neg = int(setting(mcfg, "min_positives", kind)), int(setting(mcfg, "min_negatives", kind))
+    min_eval = int(setting(mcfg, "min_eval_class_rows", kind))
+    problem = (f"too_few_rows: {len(dfit)} fit rows (< {min_rows})" if len(dfit) < min_rows else ""
+               ) or _class_problem("fit", dfit["label"].to_numpy(), min_pos, min_neg) \
+        or _class_problem("calibration", dcal["label"].to_numpy(), min_eval, min_eval) \
+        or _class_problem("validation", dval["label"].to_numpy(), min_eval, min_eval)
+    if problem:
+        return _fallback(kind, problem, prep, ds, data, as_of, cfg)
+    feat_names = _informative(dfit, [c for c in model_feature_columns(ds) if c not in ("label", "cold")])
+
+    candidates = list(mcfg.get("candidates", ["hgb", "logreg"]))
+    skipped: dict[str, str] = {}
+    hgb_min = int(setting(mcfg, "hgb_min_rows", kind))
+    if "hgb" in candidates and len(dfit) < hgb_min:
+        skipped["hgb"] = f"too_few_rows_for_hgb: {len(dfit)} fit rows (< {hgb_min})"
+        candidates.remove("hgb")
+    if not candidates:
+        return _fallback(kind, skipped["hgb"], prep, ds, data, as_of, cfg)
 
     yv = dval["label"].to_numpy()
     results: dict[str, dict] = {}
     n_iter: dict[str, int] = {}
-    for name in mcfg.get("candidates", ["hgb", "logreg"]):
+    cal_method = _calibration_method(method, len(dcal), mcfg, kind)
+    for name in candidates:
         est = _fit_candidate(name, dfit, feat_names, seed, hcfg)
         n_iter[name] = int(getattr(est, "n_iter_", 0) or 0)
-        cal = _calibrate(est, dcal[feat_names], dcal["label"].to_numpy(), method)
+        cal = _calibrate(est, dcal[feat_names], dcal["label"].to_numpy(), cal_method)
         results[name] = evaluate_scores(yv, cal.predict_proba(dval[feat_names])[:, 1])
     sel = mcfg.get("selection_metric", "roc_auc")
     best = max(results, key=lambda k: (np.nan_to_num(results[k].get(sel, 0)), np.nan_to_num(results[k].get("roc_auc", 0))))
     baselines = {b: evaluate_scores(yv, s, probabilities=False) for b, s in _baselines(kind, dval).items()}
 
-    # final: refit on the whole pool, calibrate on the validation cutoff
-    dpool = ds[pop & ds["cutoff"].isin(pool).to_numpy()]
-    final = _fit_candidate(best, dpool, feat_names, seed, hcfg)
+    # final: refit on every cutoff but the validation one, calibrate on the validation cutoff
+    final = _fit_candidate(best, dfinal, feat_names, seed, hcfg)
     final_iter = int(getattr(final, "n_iter_", 0) or 0)
-    final = _calibrate(final, dfull_val[feat_names], dfull_val["label"].to_numpy(), method)
+    final_cal = _calibration_method(method, len(dfull_val), mcfg, kind)
+    final = _calibrate(final, dfull_val[feat_names], dfull_val["label"].to_numpy(), final_cal)
 
-    metrics = {"selected": best, "selection_metric": sel, "validation_cutoff": str(val_c.date()),
+    metrics = {"method": best, "selected": best, "selection_metric": sel, "validation_cutoff": str(val_c.date()),
                "calibration_cutoff": str(cal_c.date()), "fit_cutoffs": [str(c.date()) for c in fit_cuts],
-               "candidates": results, "baselines": baselines, "model": results[best],
+               "final_cutoffs": [str(c.date()) for c in final_cuts],
+               "calibration": {"evaluation": cal_method, "final": final_cal},
+               "candidates": results, "skipped_candidates": skipped, "baselines": baselines, "model": results[best],
                "rows": {"fit": len(dfit), "calibration": len(dcal), "validation": len(dval),
-                        "final_fit": len(dpool)},
+                        "final_fit": len(dfinal)},
                "hgb_iterations": {"evaluation": n_iter.get("hgb"), "final": final_iter if best == "hgb" else None},
+               "dropped_features": sorted(set(model_feature_columns(ds)) - set(feat_names) - {"label", "cold"}),
+               "btyd_status": ds.attrs.get("btyd_status", {}),
                "customers_total": int(prep.n),
                "customers_sampled": None if keep is None else len(keep)}
-    cold = _cold_start_table(ds) if kind == "churn" else {}
+    cold = _cold_start_table(ds, mcfg) if kind == "churn" else {}
     metrics["cold_start"] = cold
     ncfg = int(cfg.get("drivers", {}).get("sample", 3000))
     vs = _cap(dval, ncfg, seed)[["customer_id", *feat_names, "label"]].reset_index(drop=True)
-    now = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
     return ChurnModel(kind=kind, model_kind=best, estimator=final, feature_names=feat_names, categories=categories,
-                      cutoffs=[str(c.date()) for c in pool], validation_cutoff=str(val_c.date()),
-                      as_of=str(_day(as_of).date()), data_hash=data_hash(data, as_of), metrics=metrics,
-                      config=cfg, cold_start=cold, validation_sample=vs, trained_at=now)
+                      cutoffs=[str(c.date()) for c in final_cuts], validation_cutoff=str(val_c.date()),
+                      as_of=str(_day(as_of).date()), data_hash=data_hash(data, end), metrics=metrics,
+                      config=cfg, cold_start=cold, validation_sample=vs, trained_at=_now(),
+                      fallback_reason="; ".join(skipped.values()))
+
+
+def _now() -> str:
+    return pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
+
+
+# ----------------------------------------------------------------------------------- fallbacks
+def recency_probability(recency_days, cycle_days, horizon_days: float) -> np.ndarray:
+    """P(no purchase in the next ``horizon_days``) from recency and the usual purchase cycle alone.
+
+    Cycle: the customer's median inter-purchase interval, else the population median (one-time
+    buyers), else the horizon. A customer is alive with certainty until one cycle has passed since the
+    last purchase and then with probability exp(-(recency - cycle) / cycle); an alive customer buys
+    as a Poisson process with rate 1 / cycle."""
+    rec = np.asarray(recency_days, float)
+    cyc = np.asarray(cycle_days, float)
+    cyc = np.where(np.isfinite(cyc) & (cyc > 0), cyc, np.nan)
+    pop = float(np.nanmedian(cyc)) if np.isfinite(cyc).any() else float(horizon_days)
+    cyc = np.maximum(np.where(np.isnan(cyc), pop, cyc), 1.0)
+    p_alive = np.exp(-np.clip((rec - cyc) / cyc, 0, None))
+    return 1 - p_alive + p_alive * np.exp(-float(horizon_days) / cyc)
+
+
+@dataclass
+class ScoreModel:
+    """One documented score turned into a probability: the fallbacks (see docs/methods.md).
+
+    ``bgnbd``: P(no purchase in the horizon) from the BG/NBD fitted as of the date; ``recency``:
+    :func:`recency_probability`; ``past_rate``: rank of past complaints/month x rank of past manager
+    minutes/month (RFCM C x R); ``constant``: one probability for everybody. ``calibrator`` (isotonic
+    or Platt on the score, fitted on the labelled cutoffs that exist) maps the score to a probability;
+    without one the score is used as is (``past_rate`` always needs one)."""
+
+    method: str
+    horizon_days: float
+    calibrator: Any = None
+    constant: float = 0.0
+
+    FEATURES = {"bgnbd": ["btyd_p_no_purchase"], "recency": ["recency_days", "ipi_median"],
+                "past_rate": ["complaints_per_month", "manager_minutes_per_month"], "constant": []}
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.FEATURES[self.method])
+
+    def score(self, X: pd.DataFrame) -> np.ndarray:
+        if self.method == "bgnbd":
+            return X["btyd_p_no_purchase"].to_numpy(float)
+        if self.method == "recency":
+            return recency_probability(X["recency_days"], X["ipi_median"], self.horizon_days)
+        if self.method == "past_rate":
+            return (X["complaints_per_month"].rank(pct=True).to_numpy()
+                    * X["manager_minutes_per_month"].rank(pct=True).to_numpy())
+        return np.full(len(X), self.constant)
+
+    def _x(self, s: np.ndarray) -> np.ndarray:
+        return (_logit(s) if self.method in ("bgnbd", "recency") else s).reshape(-1, 1)
+
+    def fit_calibration(self, X: pd.DataFrame, y: np.ndarray, method: str) -> ScoreModel:
+        s = self.score(X)
+        if method == "isotonic":
+            self.calibrator = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, y)
+        else:
+            self.calibrator = LogisticRegression(C=1e4, max_iter=1000).fit(self._x(s), y)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        s = self.score(X)
+        if isinstance(self.calibrator, LogisticRegression):
+            p = self.calibrator.predict_proba(self._x(s))[:, 1]
+        elif self.calibrator is not None:
+            p = _tie_break(self.calibrator.predict(s), s)
+        else:
+            p = s
+        p = np.clip(np.nan_to_num(p, nan=self.constant), 0, 1)
+        return np.c_[1 - p, p]
+
+
+def _fallback(kind: str, reason: str, prep: PreparedData, labelled, data, as_of, cfg: dict) -> ChurnModel:
+    """The simpler documented method when the data cannot support the learned model.
+
+    Churn: BG/NBD P(no purchase in the horizon) when BG/NBD could be fitted as of the date, else the
+    recency probability. Toxicity: past RFCM C x R when complaint data exist, no probability (0) when
+    there are none. The score is calibrated on whatever labelled cutoffs exist (isotonic, or Platt on
+    fewer than ``isotonic_min_rows``); with too few labels churn uses the score as is and toxicity
+    the base rate of the toxic rule over the last horizon."""
+    mcfg = dict(cfg.get(kind, {}))
+    horizon = int(mcfg.get("horizon_days", 90))
+    end = _end(as_of)
+    code = reason.split(":", 1)[0]
+    log.warning("%s: %s -> fallback", kind, reason)
+    if isinstance(labelled, list):  # cutoffs: build their labelled rows
+        labelled = _dataset(prep, labelled, cfg, kind, None, mcfg) if labelled else None
+    rows = labelled[labelled["cold"] == 0] if labelled is not None and len(labelled) else None
+    at_end = _build(prep, _cut_ns(end), cfg, None, None) if kind == "churn" else None
+    btyd_status = at_end.attrs.get("btyd_status") if at_end is not None else None
+    if kind == "churn":
+        scorer = ScoreModel("bgnbd" if btyd_status == "ok" else "recency", horizon)
+        if rows is not None and scorer.method == "bgnbd":
+            rows = rows[np.isfinite(rows["btyd_p_no_purchase"].to_numpy(float))]
+    elif code == "no_complaint_data":
+        scorer = ScoreModel("constant", horizon, constant=0.0)
+        rows = None
+    else:
+        scorer = ScoreModel("past_rate", horizon)
+    min_rows = int(setting(mcfg, "min_calibration_rows", kind))
+    min_eval = int(setting(mcfg, "min_eval_class_rows", kind))
+    y = rows["label"].to_numpy() if rows is not None else np.zeros(0, int)
+    calibrated = len(y) >= min_rows and not _class_problem("calibration", y, min_eval, min_eval)
+    cal_method = None
+    if calibrated:
+        cal_method = _calibration_method(mcfg.get("calibration", "isotonic"), len(y), mcfg, kind)
+        scorer.fit_calibration(rows, y, cal_method)
+    elif scorer.method == "past_rate":
+        # nothing to map the rank score to a probability: the toxic rule's rate over the last horizon
+        univ = np.flatnonzero(prep.first_ns < _cut_ns(end))
+        inc = cfg.get("features", {}).get("complaints_include_returns", True)
+        cpm, mpm = _future_toxicity(prep, univ, end - pd.Timedelta(days=horizon), horizon, mcfg, inc)
+        rate = float(toxic_label(cpm, mpm, mcfg).mean()) if len(univ) else 0.0
+        scorer = ScoreModel("constant", horizon, constant=rate)
+    model_kind = {"bgnbd": "bgnbd", "recency": "recency", "past_rate": "past_rate",
+                  "constant": "no_complaint_data" if code == "no_complaint_data" else "base_rate"}[scorer.method]
+    model_kind += "_calibrated" if scorer.calibrator is not None else ("_uncalibrated" if kind == "churn" else "")
+    metrics: dict[str, Any] = {"method": model_kind, "fallback_reason": reason, "reason_code": code,
+                               "calibration": cal_method, "calibration_rows": int(len(y)),
+                               "labelled_cutoffs": sorted({str(pd.Timestamp(c).date()) for c in labelled["cutoff"]})
+                               if labelled is not None and len(labelled) else [],
+                               "btyd_status_at_as_of": btyd_status, "customers_total": int(prep.n)}
+    if scorer.method == "constant":
+        metrics["constant"] = scorer.constant
+    if rows is not None and len(rows):
+        last = rows[rows["cutoff"] == rows["cutoff"].max()]
+        yl = last["label"].to_numpy()
+        # in sample when calibrated: the same labels fitted the calibration
+        metrics["model"] = {**evaluate_scores(yl, scorer.predict_proba(last)[:, 1]), "in_sample": calibrated,
+                            "cutoff": str(pd.Timestamp(last["cutoff"].iloc[0]).date())}
+        if kind == "churn" or {"complaints_per_month", "manager_minutes_per_month"} <= set(last.columns):
+            metrics["baselines"] = {b: evaluate_scores(yl, s, probabilities=False) for b, s in _baselines(kind, last).items()}
+    cold = _cold_start_table(labelled if labelled is not None else pd.DataFrame(), mcfg) if kind == "churn" else {}
+    metrics["cold_start"] = cold
+    cutoffs = metrics["labelled_cutoffs"]
+    return ChurnModel(kind=kind, model_kind=model_kind, estimator=scorer, feature_names=scorer.feature_names,
+                      categories=list(labelled.attrs.get("categories", [])) if labelled is not None else [],
+                      cutoffs=cutoffs, validation_cutoff=cutoffs[-1] if cutoffs else "", as_of=str(_day(as_of).date()),
+                      data_hash=data_hash(data, end), metrics=metrics, config=cfg, cold_start=cold,
+                      validation_sample=None, trained_at=_now(), fallback_reason=reason)
 
 
 def _score(model: ChurnModel, data: Mapping[str, pd.DataFrame], as_of, col: str) -> pd.DataFrame:
-    f = build_features(data, _day(as_of), model.config, categories=model.categories)
+    f = build_features(data, _end(as_of), model.config, categories=model.categories)
     p = np.full(len(f), np.nan)
     label = np.full(len(f), f"{model.kind}_{model.model_kind}", dtype=object)
     warm = (f["frequency"] > 0).to_numpy() if model.kind == "churn" else np.ones(len(f), bool)
@@ -406,7 +690,10 @@ def _score(model: ChurnModel, data: Mapping[str, pd.DataFrame], as_of, col: str)
     if (~warm).any():
         p[~warm] = _apply_cold_start(model.cold_start, f.loc[~warm, ["engagement_90d", "tenure_days"]])
         label[~warm] = f"{model.kind}_cold_start"
-    return pd.DataFrame({"customer_id": f["customer_id"].to_numpy(), col: np.clip(p, 0, 1), f"{model.kind}_model": label})
+    out = pd.DataFrame({"customer_id": f["customer_id"].to_numpy(), col: np.clip(p, 0, 1), f"{model.kind}_model": label})
+    out.attrs["btyd"] = {"status": f.attrs.get("btyd_status"), "params": f.attrs.get("btyd_params"),
+                         "repeaters": f.attrs.get("btyd_repeaters")}
+    return out
 
 
 def train_churn(data: Mapping[str, pd.DataFrame], as_of, config: Mapping | None = None) -> ChurnModel:

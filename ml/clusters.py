@@ -7,6 +7,7 @@ scaled centroid), so a later run can map them into its own scaled space and matc
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,7 +17,9 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import silhouette_score
 
-from ml.features import feature_label, load_config
+from ml.features import feature_label, load_config, setting
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ClusterModel", "assign_clusters", "fit_clusters", "match_to_previous", "name_clusters"]
 
@@ -80,6 +83,7 @@ class ClusterModel:
     silhouette: float
     silhouette_by_k: dict = field(default_factory=dict)
     config: dict = field(default_factory=dict)
+    fallback_reason: str = ""      # why fewer than k_min clusters were fitted ("" = not)
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """Cluster id of each row (nearest centroid in the scaled space)."""
@@ -183,6 +187,21 @@ def _fit_labels(X: np.ndarray, k: int, algorithm: str, seed: int) -> tuple[np.nd
     return km.labels_, km.cluster_centers_
 
 
+def _supported_k(Xs: np.ndarray, k_min: int, k_max: int, min_size: int) -> tuple[int, str]:
+    """The most clusters the sample supports (distinct feature rows, ``min_size`` customers per cluster,
+    fewer clusters than rows for the silhouette) and, when that is below ``k_min``, the reason."""
+    n = len(Xs)
+    distinct = len(np.unique(np.round(Xs, 9), axis=0)) if n else 0
+    k = min(k_max, distinct, n // max(min_size, 1))
+    if k >= 2:
+        k = min(k, n - 1)
+    k = max(k, 1)
+    if k >= k_min:
+        return k, ""
+    return k, (f"too_few_customers: {n} customers with {distinct} distinct feature rows support {k} "
+               f"cluster(s) (k_min {k_min}, min_cluster_size {min_size})")
+
+
 def fit_clusters(features: pd.DataFrame, config: Mapping | None = None, previous: pd.DataFrame | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame, ClusterModel]:
     """Cluster customers; see module doc.
@@ -204,12 +223,14 @@ def fit_clusters(features: pd.DataFrame, config: Mapping | None = None, previous
     n_fit = min(len(df), int(cfg.get("sample", 20000)), 20000)
     sample_idx = np.sort(np.random.default_rng(seed).choice(len(df), n_fit, replace=False))
     Xs = scaler.transform(df.iloc[sample_idx])
-    k_lo, k_hi = int(cfg.get("k_min", 5)), int(cfg.get("k_max", 7))
-    k_hi = max(2, min(k_hi, len(np.unique(Xs, axis=0)) - 1, n_fit - 1))
-    k_lo = max(2, min(k_lo, k_hi))
+    k_min, k_max = int(cfg.get("k_min", 5)), int(cfg.get("k_max", 7))
+    k_hi, reason = _supported_k(Xs, k_min, k_max, int(setting(cfg, "min_cluster_size", "clusters")))
+    k_lo = max(2, min(k_min, k_hi))
     sil_n = min(n_fit, int(cfg.get("silhouette_sample", 5000)))
     algorithm = cfg.get("algorithm", "kmeans")
     sil_by_k, best = {}, None
+    if k_hi < 2:  # one cluster, everybody: its centre is the population median, so it is named as typical
+        best = (float("nan"), 1, np.median(Xs, axis=0, keepdims=True))
     for k in range(k_lo, k_hi + 1):
         lab, cent = _fit_labels(Xs, k, algorithm, seed)
         s = float(silhouette_score(Xs, lab, sample_size=sil_n, random_state=seed)) if len(set(lab)) > 1 else -1.0
@@ -243,7 +264,9 @@ def fit_clusters(features: pd.DataFrame, config: Mapping | None = None, previous
             next_id += 1
     model = ClusterModel(scaler=scaler, centroids=cent, cluster_ids=[int(i) for i in ids],
                          names_ru=[n[0] for n in names], names_en=[n[1] for n in names], k=k, algorithm=algorithm,
-                         silhouette=sil, silhouette_by_k=sil_by_k, config=cfg)
+                         silhouette=sil, silhouette_by_k=sil_by_k, config=cfg, fallback_reason=reason)
+    if reason:
+        log.warning("clusters: %s", reason)
     assignments, profiles = assign_clusters(model, features, lang)
     return assignments, profiles, model
 

@@ -13,6 +13,7 @@ run decodes once for all its cutoffs.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,6 +35,7 @@ __all__ = [
     "load_config",
     "model_feature_columns",
     "prepare_data",
+    "setting",
 ]
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "models.yaml"
@@ -116,6 +118,22 @@ def load_config(path: str | Path | None = None) -> dict:
 
     with open(path or CONFIG_PATH, encoding="utf-8") as fh:
         return yaml.safe_load(fh) or {}
+
+
+@functools.cache
+def _shipped() -> dict:
+    return load_config(CONFIG_PATH)
+
+
+def setting(section: Mapping | None, key: str, *path: str):
+    """``section[key]``, else the shipped ``config/models.yaml`` value at ``path + key`` (the defaults
+    live only there, so an older config copy without the key still gets them)."""
+    if section is not None and key in section:
+        return section[key]
+    node = _shipped()
+    for part in (*path, key):
+        node = node[part]
+    return node
 
 
 def _cfg(config: Mapping | None) -> dict:
@@ -577,11 +595,16 @@ def _build(prep: PreparedData, cut: int, cfg: dict, categories, btyd_params) -> 
 
 def _btyd_outputs(dc, dd, n, cut, bcfg, seed, params, attrs):
     """BG/NBD P(alive), expected purchases and P(no purchase) in the horizon from the distinct purchase
-    days (dc: customer code, dd: day; sorted by customer then day)."""
+    days (dc: customer code, dd: day; sorted by customer then day).
+
+    The fit is used only when the data can identify it: at least ``min_repeaters`` customers with a
+    repeat purchase and an optimiser that converged away from its bounds. Otherwise every output is
+    NaN and ``attrs["btyd_status"]`` says why (the churn model then falls back to recency)."""
     p_alive = np.full(n, np.nan)
     exp_p = np.zeros(n)
     p_none = np.ones(n)
     horizon_w = float(bcfg.get("horizon_days", 90)) / 7.0
+    attrs["btyd_status"] = "no_purchases"
     if len(dc):
         starts, ends = _first_per_code(dc), _last_per_code(dc)
         idx = dc[starts]
@@ -590,17 +613,23 @@ def _btyd_outputs(dc, dd, n, cut, bcfg, seed, params, attrs):
         tx = (last - first) / 7.0
         T = (cut // DAY_NS - first) / 7.0
         model = btyd.BetaGeoModel()
+        repeaters = int((x > 0).sum())
+        attrs["btyd_repeaters"] = repeaters
         if params:
             model.params_ = dict(params)
+            status = "ok"
+        elif repeaters < int(setting(bcfg, "min_repeaters", "features", "btyd")):
+            status = "too_few_repeaters"
         else:
             sample = int(bcfg.get("fit_sample", 20000))
             sel = np.arange(len(x))
             if len(sel) > sample:
                 sel = np.random.default_rng(seed).choice(len(x), sample, replace=False)
-            try:
-                model.fit(x[sel], tx[sel], T[sel])
-            except Exception:  # pragma: no cover - degenerate data
-                model.params_ = {"r": 0.25, "alpha": 4.4, "a": 0.8, "b": 2.4}
+            model.fit(x[sel], tx[sel], T[sel])
+            status = "ok" if model.converged_ else "not_converged"
+        attrs["btyd_status"] = status
+        if status != "ok":
+            return np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
         p_alive[idx] = model.conditional_probability_alive(x, tx, T)
         exp_p[idx] = model.conditional_expected_purchases(horizon_w, x, tx, T)
         p_none[idx] = model.conditional_probability_no_purchase(horizon_w, x, tx, T)

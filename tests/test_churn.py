@@ -45,10 +45,13 @@ def test_churn_beats_bgnbd_and_recency_on_later_cutoff(churn_model):
     assert auc > m["baselines"]["bgnbd_expected_purchases"]["roc_auc"]
     assert auc > m["baselines"]["bgnbd_p_no_purchase"]["roc_auc"]
     assert auc > m["baselines"]["recency"]["roc_auc"]
-    # time split: every training label window ends before the validation cutoff
+    # time split: every label window of the evaluated fit ends before the validation cutoff; the final
+    # model learns from every earlier cutoff; labels end with the as-of day
     val = pd.Timestamp(churn_model.validation_cutoff)
-    assert all(pd.Timestamp(c) + pd.Timedelta(days=90) <= val for c in churn_model.cutoffs)
-    assert val + pd.Timedelta(days=90) <= pd.Timestamp(AS_OF)
+    assert all(pd.Timestamp(c) + pd.Timedelta(days=90) <= val for c in [*m["fit_cutoffs"], m["calibration_cutoff"]])
+    assert all(pd.Timestamp(c) < val for c in churn_model.cutoffs) and len(churn_model.cutoffs) == 5
+    assert val + pd.Timedelta(days=90) == pd.Timestamp(AS_OF) + pd.Timedelta(days=1)
+    assert churn_model.fallback_reason == "" and m["method"] == churn_model.model_kind
     assert churn_model.model_kind in ("hgb", "logreg") and churn_model.data_hash
     assert {"pr_auc", "brier", "lift_top10", "calibration"} <= set(m["model"])
 

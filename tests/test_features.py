@@ -61,7 +61,10 @@ def test_hand_computed_features(small, cfg):
     assert b.manager_minutes_per_month == pytest.approx(10.0)  # tenure < 1 month -> one month
     assert np.isnan(b.ipi_median)
     assert d.frequency == 0 and d.recency_days == d.tenure_days and d.r_score == 0
-    assert a.r_score >= 1 and 0 <= a.p_alive <= 1
+    assert a.r_score >= 1
+    # one repeater cannot identify a BG/NBD: no BTYD outputs rather than invented ones
+    assert f.attrs["btyd_status"] == "too_few_repeaters" and f.attrs["btyd_repeaters"] == 1
+    assert f[["p_alive", "btyd_expected_purchases", "btyd_p_no_purchase"]].isna().all().all()
 
 
 def test_missing_tables_and_columns(cfg):

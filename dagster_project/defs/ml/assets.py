@@ -155,11 +155,41 @@ def customer_health(context: dg.AssetExecutionContext):
     )
 
 
+def _degraded_check(asset: str, check: str, method: str, reason: str, **metadata) -> dg.AssetCheckResult:
+    """WARN when a step fell back to a simpler method; the reason and the method used are in the metadata."""
+    return dg.AssetCheckResult(
+        asset_key=dg.AssetKey(["ml", asset]), check_name=check, passed=not reason,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"method": method, "reason": reason or "none", "reason_code": reason.split(":", 1)[0] if reason else "none",
+                  **metadata},
+    )
+
+
+def _warn_check(asset: str, check: str, description: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(check, asset=dg.AssetKey(["ml", asset]), description=description)
+
+
+BTYD_COLUMNS = {"p_alive": "p_alive", "btyd_expected_purchases": "expected_purchases", "btyd_p_no_purchase": "p_no_purchase"}
+
+
+def _customer_btyd(features: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """Per-customer BG/NBD expectations of the run (the churn model's BTYD inputs and its baseline)."""
+    out = features.reindex(columns=["customer_id", "frequency", "recency_days", "tenure_days", *BTYD_COLUMNS]).rename(columns=BTYD_COLUMNS)
+    return out.assign(horizon_days=int(config.get("features", {}).get("btyd", {}).get("horizon_days", 90)),
+                      btyd_status=features.attrs.get("btyd_status"),
+                      btyd_params=json.dumps(features.attrs.get("btyd_params") or {}, default=float))
+
+
 @dg.multi_asset(
     specs=[
         _spec("customer_features", "Point-in-time features per customer as of the date (only data before it).", [IDENTITY, *STAGING_FACTS, CUSTOMER_ORDERS, dg.AssetKey(["ml", "message_signals"])]),
         _spec("customer_clusters", "Cluster per customer with a readable name."),
         _spec("cluster_profiles", "Cluster names, descriptions, sizes and centroids (stable across runs)."),
+        _spec("customer_btyd", "BG/NBD per customer as of the date: P(alive), expected purchases and P(no purchase) in the BTYD horizon, fit status and parameters (NULL when the data cannot identify the model)."),
+    ],
+    check_specs=[
+        _warn_check("customer_btyd", "btyd_fit", "BG/NBD was fitted (enough repeat buyers, converged); WARN names why not."),
+        _warn_check("customer_clusters", "cluster_count", "At least k_min clusters were supported; WARN names why fewer."),
     ],
     group_name="ml",
     pool=WAREHOUSE_POOL,
@@ -176,15 +206,26 @@ def customer_segments(context: dg.AssetExecutionContext):
         # features "as of" the date include that day's rows: the cutoff is the next midnight
         features = build_features(facts, as_of + dt.timedelta(days=1), config)
         previous = con.execute("SELECT * FROM ml.cluster_profiles").df() if table_exists(con, "ml", "cluster_profiles") else None
-        if len(features) >= 10:
-            assignments, profiles, _ = fit_clusters(features, config, previous=previous)
+        if len(features):
+            assignments, profiles, model = fit_clusters(features, config, previous=previous)
+            k, cluster_reason = model.k, model.fallback_reason
         else:
-            assignments = pd.DataFrame({"customer_id": features["customer_id"], "cluster_id": 0, "cluster_name": "all"})
-            profiles = pd.DataFrame({"cluster_id": [0], "cluster_name": ["all"], "description": ["too few customers to cluster"], "size": [len(features)]})
+            assignments = pd.DataFrame({"customer_id": pd.Series(dtype=str), "cluster_id": pd.Series(dtype="int64"),
+                                        "cluster_name": pd.Series(dtype=str)})
+            profiles = pd.DataFrame({"cluster_id": pd.Series(dtype="int64"), "cluster_name": pd.Series(dtype=str),
+                                     "description": pd.Series(dtype=str), "size": pd.Series(dtype="int64")})
+            k, cluster_reason = 0, "no_customers: no customer is known before the as-of date"
+        if cluster_reason:
+            context.log.warning(f"clusters: {cluster_reason}")
+        btyd_frame = _customer_btyd(features, config)
+        btyd_status = features.attrs.get("btyd_status") or "no_purchases"
+        if btyd_status != "ok":
+            context.log.warning(f"BG/NBD: {btyd_status}; its columns are NULL and churn falls back to recency")
         counts = {
             "customer_features": replace_table(con, "ml", "customer_features", features.assign(as_of=as_of)),
             "customer_clusters": replace_table(con, "ml", "customer_clusters", assignments.assign(as_of=as_of)),
             "cluster_profiles": replace_table(con, "ml", "cluster_profiles", profiles.assign(as_of=as_of)),
+            "customer_btyd": replace_table(con, "ml", "customer_btyd", btyd_frame.assign(as_of=as_of)),
         }
     yield dg.MaterializeResult(asset_key=["ml", "customer_features"], metadata={"dg/row_count": counts["customer_features"], "columns": len(features.columns)})
     yield dg.MaterializeResult(
@@ -196,46 +237,57 @@ def customer_segments(context: dg.AssetExecutionContext):
         asset_key=["ml", "cluster_profiles"],
         metadata={"dg/row_count": counts["cluster_profiles"], "profiles": dg.MetadataValue.md(summary.to_markdown(index=False))},
     )
+    params = features.attrs.get("btyd_params") or {}
+    yield dg.MaterializeResult(
+        asset_key=["ml", "customer_btyd"],
+        metadata={"dg/row_count": counts["customer_btyd"], "btyd_status": btyd_status,
+                  "btyd_params": dg.MetadataValue.json({k: float(v) for k, v in params.items()}),
+                  "repeaters": int(features.attrs.get("btyd_repeaters") or 0)},
+    )
+    yield _degraded_check("customer_btyd", "btyd_fit", "bgnbd" if btyd_status == "ok" else "none",
+                          "" if btyd_status == "ok" else f"{btyd_status}: BG/NBD not fitted as of the date",
+                          repeaters=int(features.attrs.get("btyd_repeaters") or 0))
+    yield _degraded_check("customer_clusters", "cluster_count", f"{k} cluster(s)", cluster_reason, clusters=k)
 
 
 def _model_for(kind: str, train, data, as_of: dt.date, config: dict, model_dir: Path, log):
-    """Reuse the latest saved model unless retraining is due; returns (model, retrained)."""
+    """Reuse the latest saved learned model unless retraining is due; returns (model, retrained).
+
+    A model is reused only if it was trained as of an earlier date within ``retrain_every_days`` and
+    with the same configuration (age by the as-of dates, not the wall clock, so back-fills and
+    re-runs behave alike). Fallbacks are cheap and never saved: they are recomputed every run."""
     from ml.model_store import load_latest, retrain_due, save_model
 
     model = load_latest(model_dir, kind, as_of)
-    if model is not None and not retrain_due(getattr(model, "trained_at", None) or model.as_of, as_of, config):
+    if model is not None and model.config == config and not retrain_due(model.as_of, as_of, config):
         log.info(f"{kind}: reusing model trained for {model.as_of}")
         return model, False
     model = train(data, as_of, config)
+    if model.fallback_reason and model.model_kind not in ("hgb", "logreg"):
+        log.warning(f"{kind}: {model.fallback_reason} -> fallback method {model.model_kind}")
+        return model, True
+    if model.fallback_reason:
+        log.warning(f"{kind}: {model.fallback_reason}")
     path = save_model(model, model_dir, kind)
     log.info(f"{kind}: trained {model.model_kind}, saved to {path}")
     return model, True
 
 
 def _train_and_score(kind: str, facts, as_of: dt.date, config: dict, model_dir: Path, log):
-    """Train (or reuse) and score; with too little history for any model, say so in the scores."""
+    """Train (or reuse) and score; when the data cannot support the learned model, the training returns
+    a documented fallback (its method is in the scores' ``<kind>_model`` column)."""
     from ml.churn import score_churn, score_toxicity, train_churn, train_toxicity
 
     train, score = (train_churn, score_churn) if kind == "churn" else (train_toxicity, score_toxicity)
-    try:
-        model, new = _model_for(kind, train, facts, as_of, config, model_dir, log)
-    except ValueError as exc:
-        if "not enough" not in str(exc):
-            raise
-        log.warning(f"{kind}: no model — {exc}; scores are left empty with the reason")
-        ids = facts["customers"]["customer_id"]
-        return None, False, pd.DataFrame(
-            {"customer_id": ids, f"{kind}_probability": pd.Series([None] * len(ids), dtype="float64"), f"{kind}_model": "insufficient_history"}
-        )
+    model, new = _model_for(kind, train, facts, as_of, config, model_dir, log)
     return model, new, score(model, facts, as_of)
 
 
 def _metrics_metadata(model) -> dict:
-    if model is None:
-        return {"model_kind": "insufficient_history"}
     flat = {k: v for k, v in (model.metrics or {}).items() if isinstance(v, (int, float, str))}
     return {
         "model_kind": model.model_kind,
+        "fallback_reason": model.fallback_reason or "none",
         "metrics": dg.MetadataValue.json(json.loads(json.dumps(model.metrics, default=str))),
         "validation_cutoff": model.validation_cutoff,
         "training_cutoffs": dg.MetadataValue.json(model.cutoffs),
@@ -250,6 +302,10 @@ def _metrics_metadata(model) -> dict:
         _spec("toxicity_scores", "P(the customer becomes toxic — C and R scores below 2 — next period)."),
         _spec("model_runs", "One row per model training / scoring run: metrics, cutoffs, data hash."),
         _spec("model_drivers", "Permutation importance of features, global and per cluster."),
+    ],
+    check_specs=[
+        _warn_check("churn_scores", "churn_method", "The learned churn model was used; WARN names the fallback and why."),
+        _warn_check("toxicity_scores", "toxicity_method", "The learned toxicity model was used; WARN names the fallback and why."),
     ],
     group_name="ml",
     pool=WAREHOUSE_POOL,
@@ -267,23 +323,25 @@ def churn_and_toxicity(context: dg.AssetExecutionContext):
         segments = clusters.set_index("customer_id")["cluster_name"]
         churn_model, churn_new, churn = _train_and_score("churn", facts, as_of, config, model_dir, context.log)
         tox_model, tox_new, toxicity = _train_and_score("toxicity", facts, as_of, config, model_dir, context.log)
-        trained = [(m, new, len(scores)) for m, new, scores in ((churn_model, churn_new, churn), (tox_model, tox_new, toxicity)) if m is not None]
+        trained = [(m, new, scores) for m, new, scores in ((churn_model, churn_new, churn), (tox_model, tox_new, toxicity))]
         drivers = pd.concat([explain_drivers(m, segments) for m, _, _ in trained] or [pd.DataFrame()], ignore_index=True)
         runs = pd.DataFrame(
             [
                 {
                     "model": m.kind,
                     "model_kind": m.model_kind,
+                    "fallback_reason": m.fallback_reason,
                     "retrained": new,
                     "trained_for": str(m.as_of),
                     "validation_cutoff": str(m.validation_cutoff),
                     "training_cutoffs": json.dumps([str(c) for c in m.cutoffs]),
                     "feature_list": json.dumps(m.feature_names),
                     "data_hash": m.data_hash,
-                    "metrics": json.dumps(m.metrics, default=str),
-                    "scored_customers": n,
+                    # the BG/NBD fitted for this run's scoring: the baseline the churn model is compared with
+                    "metrics": json.dumps({**m.metrics, "btyd_at_as_of": scores.attrs.get("btyd")}, default=str),
+                    "scored_customers": len(scores),
                 }
-                for m, new, n in trained
+                for m, new, scores in trained
             ]
         )
         counts = {
@@ -297,6 +355,8 @@ def churn_and_toxicity(context: dg.AssetExecutionContext):
     yield dg.MaterializeResult(asset_key=["ml", "churn_scores"], metadata={"dg/row_count": counts["churn_scores"], **_metrics_metadata(churn_model)})
     yield dg.MaterializeResult(asset_key=["ml", "toxicity_scores"], metadata={"dg/row_count": counts["toxicity_scores"], **_metrics_metadata(tox_model)})
     yield dg.MaterializeResult(asset_key=["ml", "model_runs"], metadata={"dg/row_count": counts["model_runs"]})
+    for m, asset in ((churn_model, "churn_scores"), (tox_model, "toxicity_scores")):
+        yield _degraded_check(asset, f"{m.kind}_method", m.model_kind, m.fallback_reason)
     top = drivers[drivers["segment"] == "__all__"].head(20) if len(drivers) else drivers
     yield dg.MaterializeResult(
         asset_key=["ml", "model_drivers"],
