@@ -253,7 +253,6 @@ def test_unreadable_content_keeps_its_own_reason(tmp_path, con, cfg):
 
 
 def test_header_read_once_and_not_again_while_unchanged(tmp_path, con, cfg, monkeypatch):
-    from data_quality.landing import ingest as ingest_mod
     from data_quality.landing import xlsx_reader
 
     write(tmp_path, "crm/bitrix_contacts.csv", "ID;Имя;Телефон\n7;Пётр;89164821735\n", "cp1251")
@@ -267,7 +266,6 @@ def test_header_read_once_and_not_again_while_unchanged(tmp_path, con, cfg, monk
         return wrapper
 
     monkeypatch.setattr(routing_mod, "sniff_text", counting(routing_mod.sniff_text, "sniff"))
-    monkeypatch.setattr(ingest_mod, "sniff_text", counting(ingest_mod.sniff_text, "sniff"))
     monkeypatch.setattr(xlsx_reader, "open_workbook", counting(xlsx_reader.open_workbook, "open"))
     rep = ingest_landing(con, tmp_path, cfg)
     assert {f.path: f.status for f in rep.files} == {"crm/bitrix_contacts.csv": "loaded", "crm/Сделки.xlsx": "loaded"}

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from data_quality.landing.discovery import LandingFile, discover, guess_table, sha256_file
-from data_quality.landing.routing import HeaderSample, Route, route_file
+from data_quality.landing.routing import HeaderSample, Route, route_file, sniff_landing_text
 from data_quality.landing.spec import (
     RAW_SCHEMA,
     RAW_TABLES,
@@ -35,7 +35,7 @@ from data_quality.landing.spec import (
     raw_table_columns,
 )
 from data_quality.landing.stage import ReadResult, drop_stage, finalize_stage, q
-from data_quality.landing.textio import UnreadableFile, sniff_text
+from data_quality.landing.textio import UnreadableFile
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +112,7 @@ def _read_tabular_text(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig
     from data_quality.landing.csv_reader import read_csv_file
 
     info = sample.text_info if sample is not None else None
-    if info is None:
-        opts = cfg.options
-        info = sniff_text(f.path, int(opts.get("sample_bytes", 262144)),
-                          tuple(opts.get("fallback_encodings", ("cp1251", "koi8_r"))))
-    return read_csv_file(con, f.path, info)
+    return read_csv_file(con, f.path, info or sniff_landing_text(f, cfg))
 
 
 def _read_xlsx(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig,

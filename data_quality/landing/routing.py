@@ -110,6 +110,13 @@ def score_headers(specs: list[SourceSpec], headers: list[list[str]]) -> dict[str
     return best
 
 
+def sniff_landing_text(f: LandingFile, cfg: LandingConfig) -> TextInfo:
+    """Encoding, delimiter and sample of a text file, with the configured reading options."""
+    opts = cfg.options
+    return sniff_text(f.path, int(opts.get("sample_bytes", 262144)),
+                      tuple(opts.get("fallback_encodings", ("cp1251", "koi8_r"))))
+
+
 def sample_header(f: LandingFile, cfg: LandingConfig) -> HeaderSample:
     """Read just enough of ``f`` to know its header(s). Raises UnreadableFile."""
     suffix = f.path.suffix.casefold()
@@ -123,9 +130,7 @@ def sample_header(f: LandingFile, cfg: LandingConfig) -> HeaderSample:
             wb.close()
             raise
     if suffix in TEXT_SUFFIXES:
-        opts = cfg.options
-        info = sniff_text(f.path, int(opts.get("sample_bytes", 262144)),
-                          tuple(opts.get("fallback_encodings", ("cp1251", "koi8_r"))))
+        info = sniff_landing_text(f, cfg)
         text = info.sample.lstrip("\r\n")
         header = next(csv.reader(io.StringIO(first_record_text(text)), delimiter=info.delimiter), [])
         return HeaderSample(headers=[[h.strip() for h in header]], text_info=info)
