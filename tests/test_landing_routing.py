@@ -249,6 +249,22 @@ def test_unreadable_content_keeps_its_own_reason(tmp_path, con, cfg):
     ok(con)
 
 
+def test_a_header_that_crashes_the_reader_rejects_only_that_file(tmp_path, con, cfg, monkeypatch):
+    from data_quality.landing import xlsx_reader
+
+    xlsx(tmp_path / "crm/Контакты.xlsx", {"S": [["ID", "ФИО"], [1, "Анна"]]})
+    write(tmp_path, "crm/contacts.csv", "contact_id,full_name\n1,Ann\n")
+
+    def broken(wb):
+        raise RuntimeError("bad sheet xml")
+
+    monkeypatch.setattr(xlsx_reader, "sheet_headers", broken)
+    rep = ingest_landing(con, tmp_path, cfg)
+    assert {f.path: f.status for f in rep.files} == {"crm/contacts.csv": "loaded", "crm/Контакты.xlsx": "rejected"}
+    assert q(con, "SELECT source, split_part(reason, ':', 1) FROM raw.rejected_rows") == [("crm_contacts", "read_error")]
+    ok(con)
+
+
 # ------------------------------------------------------------------------------------------ read once
 
 

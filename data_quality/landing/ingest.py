@@ -231,12 +231,10 @@ def _ingest_routed(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingC
     if route.routed_by not in (None, "pattern"):
         logger.info("%s: routed to %s by %s (%s)", f.relpath, table, route.routed_by, route.detail)
     try:
-        if file_reason is not None:
-            pass
-        elif reader is None:
-            raise UnreadableFile("unknown_format",
-                                 f"{f.path.suffix or 'no extension'} does not match {', '.join(spec.patterns)}")
-        else:
+        if file_reason is None:  # routing rejects a file before any reader sees it
+            if reader is None:
+                raise UnreadableFile("unknown_format",
+                                     f"{f.path.suffix or 'no extension'} does not match {', '.join(spec.patterns)}")
             result = reader(con, f, spec, cfg, route.sample)
     except UnreadableFile as exc:
         file_reason = str(exc)

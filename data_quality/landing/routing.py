@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _MAX_HEADERS_SHOWN = 20
 _MAX_HEADER_CHARS = 40
 _MAX_RAW_TEXT = 2000
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -165,10 +168,14 @@ def route_file(f: LandingFile, cfg: LandingConfig) -> Route:
     hinted = list(hits)
     fallback = hinted[0] if len(hinted) == 1 else guess_table(cfg, f.relpath)
     patterns = ", ".join(p for s in specs for p in s.patterns)
+    where = f"name matches no pattern of {folder}/ ({patterns})"
     try:
         sample = sample_header(f, cfg)
     except UnreadableFile as exc:
-        return Route(fallback, None, reject_reason=f"{exc}; name matches no pattern of {folder}/ ({patterns})")
+        return Route(fallback, None, reject_reason=f"{exc}; {where}")
+    except Exception as exc:  # a corrupt file must not stop the other files
+        logger.exception("reading the header of %s failed", f.relpath)
+        return Route(fallback, None, reject_reason=f"read_error: {type(exc).__name__}: {exc}; {where}")
     scores = score_headers(specs, sample.headers)
     fitting = [c for c in scores.values() if c.signature is not None]
     pool = [c for c in fitting if c.table in hinted] or fitting
@@ -195,6 +202,5 @@ def route_file(f: LandingFile, cfg: LandingConfig) -> Route:
     else:
         why = "; ".join(_missing(s, scores[s.table]) for s in specs)
     hint_note = f"name hints {hint_note}" if hinted else "no name hint"
-    reason = (f"unknown_format: name matches no pattern of {folder}/ ({patterns}), {hint_note}; "
-              f"headers seen {_shown(sample.headers)}; {why}")
+    reason = f"unknown_format: {where}, {hint_note}; headers seen {_shown(sample.headers)}; {why}"
     return Route(fallback, None, reject_reason=reason, reject_text=sample.raw_text())
