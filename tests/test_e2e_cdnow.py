@@ -15,21 +15,13 @@ import datetime as dt
 import json
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 
 from tests.conftest import failure_messages, run_pipeline
+from tests.test_e2e_generated import _df
 
 AS_OF = "1997-09-30"
-
-
-def _df(path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
