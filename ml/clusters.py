@@ -1,6 +1,9 @@
 """Readable customer clusters: robust scaling, k-means / agglomerative, k by silhouette, rule-based
 names (RU/EN) from centroid profiles, and Hungarian matching to the previous run for stable ids.
 
+Too few customers (or distinct feature rows) for ``k_min`` clusters of ``min_cluster_size``: fewer
+clusters, down to one (the population median, named by the same rules); ``fallback_reason`` says why.
+
 Centroids are stored in *raw feature units* (the inverse of the log1p + robust scaling of the
 scaled centroid), so a later run can map them into its own scaled space and match.
 """
