@@ -115,7 +115,7 @@ def test_all_tables_exist_with_full_columns_even_without_files(tmp_path, con):
     for table, cols in CANONICAL_COLUMNS.items():
         got = [r[0] for r in rows(con, "SELECT column_name FROM information_schema.columns WHERE "
                                        "table_schema='raw' AND table_name=? ORDER BY ordinal_position", [table])]
-        assert got == [*cols, "_extra", "_source_file", "_line", "_ingested_at", "_row_hash"]
+        assert got == [*cols, "_extra", "_source_file", "_line", "_ingested_at", "_row_hash", "_more_contacts"]
     for t in ("rejected_rows", "file_registry"):
         assert rows(con, f"SELECT count(*) FROM raw.{t}") == [(0,)]
 
@@ -219,10 +219,11 @@ def test_whole_file_in_unexpected_delimiter_is_missing_id_column(tmp_path, con):
 
 
 def test_missing_id_column_rejects_every_record_with_its_text(tmp_path, con):
-    write(tmp_path, "land/marketing/events.csv", "occurred_at,email,event_type\n2024-01-01,a@b.ru,email_open\n")
+    # contacts derive no ids (surrogate_id: none); event logs do (tests/test_landing_surrogate.py)
+    write(tmp_path, "land/crm/contacts.csv", "full_name,email,city\nИван,a@b.ru,Москва\n")
     rep = ingest_landing(con, tmp_path / "land")
-    assert rows(con, "SELECT count(*) FROM raw.marketing_events") == [(0,)]
-    assert rejects(con, "marketing/events.csv") == [(2, "missing_id_column", "2024-01-01,a@b.ru,email_open")]
+    assert rows(con, "SELECT count(*) FROM raw.crm_contacts") == [(0,)]
+    assert rejects(con, "crm/contacts.csv") == [(2, "missing_id_column", "Иван,a@b.ru,Москва")]
     assert any("rejected" in w for w in rep.warnings)
     assert_reconciles(con)
 

@@ -28,13 +28,14 @@ from data_quality.landing.spec import (
     RAW_TABLES,
     REGISTRY_COLUMNS,
     REJECTED_COLUMNS,
+    HeaderMapping,
     LandingConfig,
     SourceSpec,
     load_landing_config,
     map_header,
     raw_table_columns,
 )
-from data_quality.landing.stage import ReadResult, drop_stage, finalize_stage, q
+from data_quality.landing.stage import LoadCounts, ReadResult, drop_stage, finalize_stage, q
 from data_quality.landing.textio import UnreadableFile
 
 logger = logging.getLogger(__name__)
@@ -59,13 +60,15 @@ class FileOutcome:
     message: str | None = None
     seconds: float = 0.0
     routed_by: str | None = None  # pattern | name_hint | headers; None: no table fits
+    derived_ids: int = 0  # records whose id was derived from their content
 
 
 @dataclass
 class IngestReport:
     files: list[FileOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # routing decisions for files matching no pattern
+    # routing decisions for files matching no pattern, header-token matches, derived ids
+    notes: list[str] = field(default_factory=list)
 
     def changed(self) -> list[FileOutcome]:
         return [f for f in self.files if f.status != "unchanged"]
@@ -172,7 +175,7 @@ def _write_registry(con, f: LandingFile, sha: str, now: dt.datetime, out: FileOu
         f"VALUES ({', '.join('?' for _ in REGISTRY_COLUMNS)})",
         [f.relpath, f.size, sha, now, out.table, out.landed_rows, out.raw_rows, out.rejected_rows,
          out.status, f.mtime_ns, cfg_hash, out.reader, out.encoding, out.delimiter, out.message,
-         out.routed_by])
+         out.routed_by, out.derived_ids])
 
 
 def _file_reject(con, table: str, relpath: str, reason: str, sample: str | None, now: dt.datetime) -> None:
@@ -205,6 +208,24 @@ def config_hash(cfg: LandingConfig, f: LandingFile, table: str) -> str:
     if not f.table:
         extra = [extra, cfg.routing_fingerprint(f.relpath.split("/", 1)[0])]
     return cfg.source(table).config_hash(extra)
+
+
+def _mapping_notes(spec: SourceSpec, mapping: HeaderMapping, counts: LoadCounts) -> list[str]:
+    """What the registry message says about columns matched by tokens, contact columns fed by
+    several headers, and derived ids."""
+    notes = []
+    if mapping.token_notes():
+        notes.append("header tokens (no synonym matched; pin them in mappings/*.yaml): "
+                     + ", ".join(mapping.token_notes()))
+    for col, alts in mapping.alternates.items():
+        if col in spec.contact_columns:
+            names = [mapping.header[i] for i in (mapping.canonical[col], *alts)]
+            notes.append(f"{col} from the first filled of {names}; the others -> _more_contacts")
+    if counts.derived_ids:
+        why = "no id column" if not mapping.has(spec.id_column) else "empty id"
+        notes.append(f"ids derived for {counts.derived_ids} records ({why}: {spec.id_column} = "
+                     f"h: + sha1 of {', '.join(counts.derived_from)})")
+    return notes
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingConfig, sha: str,
@@ -254,15 +275,24 @@ def _ingest_routed(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingC
             msgs = list(result.messages)
             if route.routed_by not in (None, "pattern"):
                 msgs.insert(0, f"routed by {route.routed_by} to {table}: {route.detail}")
-            if not mapping.has(spec.id_column):
+            msgs += _mapping_notes(spec, mapping, counts)
+            out.derived_ids = counts.derived_ids
+            if not mapping.has(spec.id_column) and not counts.derived_from:
+                need = ""
+                if spec.surrogate_id == "content_hash":
+                    sigs = " or ".join("+".join(s) for s in spec.content_signatures()) or "a signature"
+                    need = f" (ids are derived from content only when the header maps {sigs})"
                 msgs.append(f"id column {spec.id_column!r} not found in header {list(result.header)}: "
-                            "every record rejected as missing_id_column")
+                            f"every record rejected as missing_id_column{need}")
             if out.rejected_rows:
                 out.status = "loaded_with_rejects"
             elif out.landed_rows == 0:
                 out.status = "empty"
                 msgs.append("header only, no records")
             out.message = "; ".join(msgs) or None
+            for note in msgs:
+                if note.startswith(("header tokens", "ids derived")):
+                    logger.info("%s: %s", f.relpath, note)
             _write_registry(con, f, sha, now, out, cfg_hash)
             con.execute("COMMIT")
         except Exception as exc:
@@ -332,7 +362,7 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path | str,
                     path=f.relpath, table=table, status="unchanged", landed_rows=reg["landed_rows"],
                     raw_rows=reg["raw_rows"], rejected_rows=reg["rejected_rows"], reader=reg["reader"],
                     encoding=reg["encoding"], delimiter=reg["delimiter"], message=reg["message"],
-                    routed_by=reg["routed_by"]))
+                    routed_by=reg["routed_by"], derived_ids=reg["derived_ids"] or 0))
                 continue
         else:
             sha = None
@@ -341,6 +371,9 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path | str,
         report.files.append(out)
         if out.routed_by not in ("pattern", None):
             report.notes.append(f"{f.relpath}: matches no pattern, routed to raw.{out.table} by {out.routed_by}")
+        for note in (out.message or "").split("; "):
+            if note.startswith(("header tokens", "ids derived")):
+                report.notes.append(f"{f.relpath}: {note}")
         if out.status == "rejected":
             report.warnings.append(f"{f.relpath}: whole file rejected ({out.message})")
         elif out.rejected_rows:

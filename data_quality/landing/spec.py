@@ -22,7 +22,10 @@ import yaml
 from data_quality.config import DEFAULT_CONFIG_DIR, config_dir, load_yaml
 
 RAW_SCHEMA = "raw"
-LINEAGE_COLUMNS: tuple[str, ...] = ("_extra", "_source_file", "_line", "_ingested_at", "_row_hash")
+LINEAGE_COLUMNS: tuple[str, ...] = ("_extra", "_source_file", "_line", "_ingested_at", "_row_hash",
+                                     "_more_contacts")
+SURROGATE_MODES: tuple[str, ...] = ("none", "content_hash")
+SURROGATE_PREFIX = "h:"
 
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "crm_contacts": (
@@ -62,14 +65,17 @@ REGISTRY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("encoding", "VARCHAR"), ("delimiter", "VARCHAR"), ("message", "VARCHAR"),
     # pattern | name_hint | headers: how a file was assigned its table (NULL: rejected unassigned)
     ("routed_by", "VARCHAR"),
+    # records whose id was derived from their content (surrogate_id: content_hash)
+    ("derived_ids", "BIGINT"),
 )
 
 
 def raw_table_columns(table: str) -> list[tuple[str, str]]:
     """Full column list (name, DuckDB type) of a raw source table."""
     cols = [(c, "VARCHAR") for c in CANONICAL_COLUMNS[table]]
+    # _more_contacts last: raw tables created before it get it appended by ALTER TABLE
     return cols + [("_extra", "VARCHAR"), ("_source_file", "VARCHAR"), ("_line", "INTEGER"),
-                   ("_ingested_at", "TIMESTAMP"), ("_row_hash", "VARCHAR")]
+                   ("_ingested_at", "TIMESTAMP"), ("_row_hash", "VARCHAR"), ("_more_contacts", "VARCHAR")]
 
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -79,6 +85,44 @@ def normalize_header(name: Any) -> str:
     """Case/space/punctuation-insensitive key of a header: «Рабочий e-mail» -> 'рабочийemail'."""
     text = unicodedata.normalize("NFKC", str(name or "")).casefold().replace("ё", "е")
     return _NON_WORD.sub("", text)
+
+
+_CAMEL = re.compile(r"(?<=[a-zа-яё])(?=[A-ZА-ЯЁ])|(?<=\D)(?=\d)|(?<=\d)(?=\D)")
+
+
+def header_tokens(name: Any) -> tuple[str, ...]:
+    """Words of a header: «order_purchase_timestamp», "OrderPurchaseTimestamp" and
+    "Order Purchase Timestamp" all give ('order', 'purchase', 'timestamp')."""
+    text = _CAMEL.sub(" ", unicodedata.normalize("NFKC", str(name or "")))
+    return tuple(t for t in _NON_WORD.split(text.casefold().replace("ё", "е")) if t)
+
+
+@dataclass(frozen=True)
+class TokenRule:
+    """Last-resort header match for one canonical column: a header matches when it contains a
+    term of every group and none of ``exclude``. A term is one or more words matched as
+    consecutive header words; a trailing ``*`` makes its last word a stem («телефон*»)."""
+
+    column: str
+    groups: tuple[tuple[str, ...], ...]
+    exclude: tuple[str, ...] = ()
+
+    @staticmethod
+    def _has(tokens: tuple[str, ...], term: str) -> bool:
+        stem = term.endswith("*")
+        words = header_tokens(term.rstrip("*"))
+        if not words:
+            return False
+        k = len(words)
+        for i in range(len(tokens) - k + 1):
+            if tokens[i:i + k - 1] == words[:-1] and (
+                    tokens[i + k - 1].startswith(words[-1]) if stem else tokens[i + k - 1] == words[-1]):
+                return True
+        return False
+
+    def matches(self, tokens: tuple[str, ...]) -> bool:
+        return (all(any(self._has(tokens, t) for t in g) for g in self.groups)
+                and not any(self._has(tokens, t) for t in self.exclude))
 
 
 @dataclass(frozen=True)
@@ -92,10 +136,25 @@ class SourceSpec:
     # which the headers must map to (default: the id column)
     name_hints: tuple[str, ...] = ()
     signatures: tuple[tuple[str, ...], ...] = ()
+    token_rules: tuple[TokenRule, ...] = ()
 
     @property
     def id_column(self) -> str:
         return ID_COLUMNS[self.table]
+
+    @property
+    def surrogate_id(self) -> str:
+        """``content_hash``: a record without an id gets one derived from its content."""
+        return str(self.options.get("surrogate_id") or "none")
+
+    @property
+    def contact_columns(self) -> tuple[str, ...]:
+        """Canonical columns several headers may fill («Рабочий email», «Личный email»)."""
+        return tuple(_as_list(self.options.get("contact_columns")))
+
+    def content_signatures(self) -> tuple[tuple[str, ...], ...]:
+        """Column sets (besides the id) enough to tell one record from another."""
+        return tuple(sig for sig in self.routing_signatures() if self.id_column not in sig)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -133,24 +192,41 @@ class HeaderMapping:
     header: tuple[str, ...]
     canonical: dict[str, int]  # canonical column -> header index
     extra: dict[str, int]  # original header (made unique) -> header index
+    # canonical -> further header indexes mapping to it by synonym (priority order); they stay in
+    # `extra` too
+    alternates: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    by_tokens: dict[str, int] = field(default_factory=dict)  # canonical filled by a token rule
+    token_ambiguous: dict[str, tuple[int, ...]] = field(default_factory=dict)  # canonical -> claimants
 
     def has(self, column: str) -> bool:
         return column in self.canonical
+
+    def token_notes(self) -> list[str]:
+        """Human-readable token matches, for the registry message and the log."""
+        notes = [f"{self.header[i]!r} -> {c}" for c, i in self.by_tokens.items()]
+        notes += [f"{c} left unfilled: {', '.join(repr(self.header[i]) for i in idx)} all match"
+                  for c, idx in self.token_ambiguous.items()]
+        return notes
 
 
 def map_header(spec: SourceSpec, header: Iterable[Any]) -> HeaderMapping:
     """Map each header cell to a canonical column (best synonym wins) or to ``_extra``."""
     header = tuple("" if h is None else str(h).strip() for h in header)
     lookup = spec.lookup()
-    best: dict[str, tuple[int, int]] = {}  # canonical -> (priority, index)
+    hits: dict[str, list[tuple[int, int]]] = {}  # canonical -> [(priority, index)]
+    unmatched: list[int] = []
     for idx, name in enumerate(header):
         hit = lookup.get(normalize_header(name))
         if hit is None:
+            unmatched.append(idx)
             continue
         prio, canonical = hit
-        if canonical not in best or prio < best[canonical][0]:
-            best[canonical] = (prio, idx)
-    canonical = {c: idx for c, (_, idx) in best.items()}
+        hits.setdefault(canonical, []).append((prio, idx))
+    ranked = {c: [i for _, i in sorted(v)] for c, v in hits.items()}
+    canonical = {c: idx[0] for c, idx in ranked.items()}
+    alternates = {c: tuple(idx[1:]) for c, idx in ranked.items() if len(idx) > 1}
+    by_tokens, ambiguous = _token_matches(spec, header, unmatched, set(canonical))
+    canonical.update(by_tokens)
     used = set(canonical.values())
     extra: dict[str, int] = {}
     for idx, name in enumerate(header):
@@ -161,7 +237,26 @@ def map_header(spec: SourceSpec, header: Iterable[Any]) -> HeaderMapping:
         while key in extra:
             key, n = f"{base} ({n})", n + 1
         extra[key] = idx
-    return HeaderMapping(header=header, canonical=canonical, extra=extra)
+    return HeaderMapping(header=header, canonical=canonical, extra=extra, alternates=alternates,
+                         by_tokens=by_tokens, token_ambiguous=ambiguous)
+
+
+def _token_matches(spec: SourceSpec, header: tuple[str, ...], unmatched: list[int], filled: set[str]
+                   ) -> tuple[dict[str, int], dict[str, tuple[int, ...]]]:
+    """Token rules for headers no synonym knows: a column still unfilled is taken by the one
+    header claiming it; a header claiming several columns takes none (too vague to guess)."""
+    rules = [r for r in spec.token_rules if r.column not in filled]
+    if not rules or not unmatched:
+        return {}, {}
+    claims: dict[str, list[int]] = {}
+    for idx in unmatched:
+        tokens = header_tokens(header[idx])
+        cols = list(dict.fromkeys(r.column for r in rules if r.matches(tokens)))
+        if len(cols) == 1:
+            claims.setdefault(cols[0], []).append(idx)
+    won = {c: idx[0] for c, idx in claims.items() if len(idx) == 1}
+    ambiguous = {c: tuple(idx) for c, idx in claims.items() if len(idx) > 1}
+    return won, ambiguous
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,7 +290,8 @@ class LandingConfig:
 
     def routing_fingerprint(self, folder: str) -> str:
         """Everything that decides where an unpatterned file of ``folder`` goes."""
-        payload = json.dumps([[s.table, s.synonyms, s.name_hints, s.routing_signatures()]
+        payload = json.dumps([[s.table, s.synonyms, s.name_hints, s.routing_signatures(),
+                               s.options.get("header_tokens")]
                               for s in self.in_folder(folder)], sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -255,6 +351,33 @@ def _user_mappings(dirs: Iterable[Path]) -> tuple[list[tuple[str, str, list[str]
 _SPEC_KEYS = ("folder", "patterns", "columns", "name_hints", "signatures")
 
 
+def _token_rules(table: str, block: Any) -> tuple[TokenRule, ...]:
+    """``header_tokens: {column: {all: [[terms], [terms]], not: [terms]}}``; a plain list of
+    terms is one group."""
+    rules = []
+    for column, rule in (block or {}).items():
+        if column not in CANONICAL_COLUMNS[table] or column == ID_COLUMNS[table]:
+            raise ValueError(f"sources.yaml: {table}.header_tokens: {column!r} must be a canonical "
+                             "column other than the id")
+        if not isinstance(rule, dict):
+            rule = {"all": [rule]}
+        groups = tuple(tuple(_as_list(g)) for g in _as_list_of_lists(rule.get("all")))
+        if not groups or not all(groups):
+            raise ValueError(f"sources.yaml: {table}.header_tokens.{column}: `all` needs terms")
+        rules.append(TokenRule(column, groups, tuple(_as_list(rule.get("not")))))
+    return tuple(rules)
+
+
+def _as_list_of_lists(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [[value]]
+    if value and all(isinstance(v, str) for v in value):
+        return [list(value)]
+    return list(value)
+
+
 def load_landing_config(doc: dict[str, Any] | None = None,
                         mapping_dirs: Iterable[Path] | None = None) -> LandingConfig:
     """Build the landing config from ``sources.yaml`` (or ``doc``) and the mapping folders.
@@ -281,14 +404,18 @@ def load_landing_config(doc: dict[str, Any] | None = None,
             unknown = [c for c in sig if c not in CANONICAL_COLUMNS[table]]
             if unknown or not sig:
                 raise ValueError(f"sources.yaml: {table}.signatures: {sig!r} must list canonical columns")
+        options = {k: v for k, v in block.items() if k not in _SPEC_KEYS}
+        if str(options.get("surrogate_id") or "none") not in SURROGATE_MODES:
+            raise ValueError(f"sources.yaml: {table}.surrogate_id must be one of {', '.join(SURROGATE_MODES)}")
         specs.append(SourceSpec(
             table=table,
             folder=str(block.get("folder", table.split("_")[0])),
             patterns=tuple(_as_list(block.get("patterns")) or [f"{table}*.csv"]),
             synonyms={c: tuple(s) for c, s in synonyms.items()},
-            options={k: v for k, v in block.items() if k not in _SPEC_KEYS},
+            options=options,
             name_hints=tuple(_as_list(block.get("name_hints"))),
             signatures=signatures,
+            token_rules=_token_rules(table, block.get("header_tokens")),
         ))
     missing = set(RAW_TABLES) - {s.table for s in specs}
     if missing:

@@ -4,6 +4,10 @@ Every reader fills a temporary table ``_stage`` with one VARCHAR column per head
 (``c0`` .. ``cN``), the record's ``_line`` and optionally ``_raw`` (the original record text).
 This module classifies the staged records set-based in DuckDB (missing id column, empty id,
 duplicate id: first record wins) and moves them to their table, with lineage columns.
+
+Sources whose records are events (``surrogate_id: content_hash``) get an id derived from the
+record's canonical fields when the file has no id column or a row's id is empty, so the same
+message or call landed twice (an overlapping second export) gets the same id.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from data_quality.landing.spec import RAW_SCHEMA, HeaderMapping, SourceSpec
+from data_quality.landing.spec import RAW_SCHEMA, SURROGATE_PREFIX, HeaderMapping, SourceSpec
 
 STAGE = "_stage"
 
@@ -45,6 +49,8 @@ class LoadCounts:
     raw_rows: int
     rejected_rows: int
     reasons: dict[str, int]
+    derived_ids: int = 0  # raw rows whose id was derived from their content
+    derived_from: tuple[str, ...] = ()  # the canonical columns the derived ids hash
 
 
 def q(name: str) -> str:
@@ -86,6 +92,7 @@ def append_stage(con: duckdb.DuckDBPyConnection, ncols: int, rows: list, lines: 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP VIEW IF EXISTS _classified")
+    con.execute("DROP VIEW IF EXISTS _keyed")
     con.execute("DROP TABLE IF EXISTS _dups")
     con.execute("DROP TABLE IF EXISTS _dupkeys")
     con.execute(f"DROP TABLE IF EXISTS {STAGE}")
@@ -93,6 +100,63 @@ def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
 
 def _coalesced(ncols: int) -> list[str]:
     return [f"coalesce(c{i}, '')" for i in range(ncols)]
+
+
+def _filled(expr: str) -> str:
+    return f"nullif(trim({expr}), '') IS NOT NULL"
+
+
+def column_exprs(spec: SourceSpec, mapping: HeaderMapping) -> dict[str, str]:
+    """SQL over the stage per canonical column. A contact column several headers map to takes
+    the first non-empty of them in synonym priority («Рабочий email» empty → «Личный email»)."""
+    out: dict[str, str] = {}
+    for col in spec.columns:
+        if col not in mapping.canonical:
+            out[col] = "NULL"
+            continue
+        cells = [f"c{i}" for i in (mapping.canonical[col], *mapping.alternates.get(col, ()))]
+        if len(cells) > 1 and col in spec.contact_columns:
+            out[col] = "CASE " + " ".join(f"WHEN {_filled(c)} THEN {c}" for c in cells) + " END"
+        else:
+            out[col] = cells[0]
+    return out
+
+
+def more_contacts_expr(spec: SourceSpec, mapping: HeaderMapping) -> str:
+    """JSON ``{"phone": [...], "email": [...]}``: the non-empty values of a contact column's
+    further headers, minus the one the column took; NULL when there are none."""
+    parts = []
+    for col in spec.contact_columns:
+        alts = mapping.alternates.get(col, ())
+        if col not in mapping.canonical or not alts:
+            continue
+        cells = ", ".join(f"c{i}" for i in (mapping.canonical[col], *alts))
+        rest = f"list_filter([{cells}], lambda v: {_filled('v')})[2:]"
+        parts.append(f"{sql_str(col)}, CASE WHEN len({rest}) > 0 THEN {rest} END")
+    if not parts:
+        return "NULL"
+    return f"nullif(CAST(json_merge_patch('{{}}', json_object({', '.join(parts)})) AS VARCHAR), '{{}}')"
+
+
+def _derive_id(spec: SourceSpec, mapping: HeaderMapping, exprs: dict[str, str]) -> tuple[str, tuple[str, ...]] | None:
+    """(hash SQL, columns hashed) when this file may derive ids, else None: the source derives
+    them and the header maps enough content to tell records apart (a non-id signature)."""
+    if spec.surrogate_id != "content_hash":
+        return None
+    if mapping.has(spec.id_column) and not spec.options.get("surrogate_for_empty_ids", True):
+        return None
+    sigs = [sig for sig in spec.content_signatures() if all(mapping.has(c) for c in sig)]
+    if not sigs:
+        return None
+    cols = tuple(c for c in spec.columns if c != spec.id_column)
+    # every canonical column in canonical order ('' when unmapped), so header order, unmapped
+    # extra columns and a missing optional column do not change the id
+    fields = ", ".join(f"coalesce(trim({exprs[c]}), '')" for c in cols)
+    # a row needs a signature's columns filled too: a totals line or a stray note gets no id
+    content = " OR ".join("(" + " AND ".join(_filled(exprs[c]) for c in sig) + ")" for sig in sigs)
+    sql = (f"CASE WHEN {content} THEN {sql_str(SURROGATE_PREFIX)} || "
+           f"substr(sha1(concat_ws(chr(31), {fields})), 1, 16) END")
+    return sql, tuple(c for c in cols if mapping.has(c))
 
 
 def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: HeaderMapping,
@@ -106,34 +170,37 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
     row_hash = (f"md5(concat_ws(chr(31), {', '.join(_coalesced(ncols))}))" if not result.has_raw
                 else "md5(coalesce(_raw, ''))")
     line = result.line_expr
-    if idcol is None:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _classified AS SELECT *, {line} AS _ln, "
-                    f"'missing_id_column' AS _reason FROM {STAGE}")
+    exprs = column_exprs(spec, mapping)
+    derive = _derive_id(spec, mapping, exprs)
+    given = f"nullif(trim(c{idcol}), '')" if idcol is not None else "NULL"
+    derived = derive[0] if derive else "CAST(NULL AS VARCHAR)"
+    # _id: the landed id as written, else the derived one; _derived: which of the two
+    id_expr = f"CASE WHEN {given} IS NOT NULL THEN c{idcol} ELSE {derived} END" if idcol is not None else derived
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _keyed AS SELECT *, {line} AS _ln, {id_expr} AS _id, "
+                f"{given} IS NULL AS _derived FROM {STAGE}")
+    if idcol is None and derive is None:
+        con.execute("CREATE OR REPLACE TEMP VIEW _classified AS SELECT *, "
+                    "'missing_id_column' AS _reason FROM _keyed")
     else:
-        idv = f"c{idcol}"
+        no_id = "missing_id_column" if idcol is None else "empty_id"
         # Duplicate keys: the id (default), or — for sources whose exports repeat the id on every
         # line item (`duplicate_ids: line_items`, e.g. invoice lines of one order) — the whole row,
         # so only exact repeats are rejected and the lines are summed downstream.
         line_items = spec.options.get("duplicate_ids") == "line_items"
-        key = row_hash if line_items else f"trim({idv})"
+        key = row_hash if line_items else "trim(_id)"
         reason = "duplicate_row" if line_items else "duplicate_id"
         # set-based and cheap when the file is clean: a hash aggregate finds the duplicated keys,
         # the window runs only over their rows
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT {key} AS k FROM {STAGE} "
-                    f"WHERE nullif(trim({idv}), '') IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT {key} AS k FROM _keyed "
+                    f"WHERE _id IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT _ln FROM ("
-                    f"SELECT {line} AS _ln, row_number() OVER (PARTITION BY {key} ORDER BY {line}) AS rn "
-                    f"FROM {STAGE} WHERE {key} IN (SELECT k FROM _dupkeys)) WHERE rn > 1")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _classified AS SELECT *, {line} AS _ln, "
-                    f"CASE WHEN nullif(trim({idv}), '') IS NULL THEN 'empty_id' "
-                    f"WHEN {line} IN (SELECT _ln FROM _dups) THEN '{reason}' END AS _reason FROM {STAGE}")
+                    f"SELECT _ln, row_number() OVER (PARTITION BY {key} ORDER BY _ln) AS rn "
+                    f"FROM _keyed WHERE _id IS NOT NULL AND {key} IN (SELECT k FROM _dupkeys)) WHERE rn > 1")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _classified AS SELECT *, "
+                    f"CASE WHEN _id IS NULL THEN '{no_id}' "
+                    f"WHEN _ln IN (SELECT _ln FROM _dups) THEN '{reason}' END AS _reason FROM _keyed")
 
-    select = []
-    for col in spec.columns:
-        if col in mapping.canonical:
-            select.append(f"c{mapping.canonical[col]}")
-        else:
-            select.append("NULL")
+    select = [("_id" if col == spec.id_column else exprs[col]) for col in spec.columns]
     if spec.table == "mail_messages" and company_domains:
         i = spec.columns.index("direction")
         frm = select[spec.columns.index("from_address")]
@@ -148,7 +215,7 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
     else:
         select.append("NULL")
     select += [sql_str(relfile), "_ln", f"CAST({sql_str(ingested_at.isoformat(sep=' '))} AS TIMESTAMP)",
-               row_hash]
+               row_hash, more_contacts_expr(spec, mapping)]
     target = f"{RAW_SCHEMA}.{q(spec.table)}"
     con.execute(f"INSERT INTO {target} SELECT {', '.join(select)} FROM _classified "
                 f"WHERE _reason IS NULL")
@@ -169,13 +236,17 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
                         "FROM _rejects_chunk")
         finally:
             con.unregister("_rejects_chunk")
-    if idcol is None:
+    n_derived = 0
+    if idcol is None and derive is None:
         counts = con.execute(f"SELECT 'missing_id_column', count(*) FROM {STAGE}").fetchall()
     else:
         n = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
         counts = con.execute("SELECT _reason, count(*) FROM _classified WHERE _reason IS NOT NULL "
                              "GROUP BY ALL").fetchall()
         counts.append(("", n - sum(c for _, c in counts)))
+        if derive is not None:
+            n_derived = con.execute("SELECT count(*) FROM _classified WHERE _reason IS NULL AND _derived"
+                                    ).fetchone()[0]
     reasons: dict[str, int] = {}
     raw_rows = 0
     for r, n in counts:
@@ -186,4 +257,5 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
     for rej in result.rejects:
         reasons[rej.reason.split(":")[0]] = reasons.get(rej.reason.split(":")[0], 0) + 1
     drop_stage(con)
-    return LoadCounts(raw_rows=raw_rows, rejected_rows=sum(reasons.values()), reasons=reasons)
+    return LoadCounts(raw_rows=raw_rows, rejected_rows=sum(reasons.values()), reasons=reasons,
+                      derived_ids=n_derived, derived_from=derive[1] if derive else ())
