@@ -19,6 +19,7 @@ TEXT_COLS = [
     "first_name_key", "last_name_key", "middle_name_key", "first_name_canonical_key", "name_key",
     "city_key", "postcode", "address_key", "first_name", "last_name", "middle_name",
     "full_name_clean", "phone_e164_display", "email", "city", "address", "company", "manager",
+    "birth_date_key", "national_id_key",
 ]
 OTHER_COLS = {"is_placeholder_name": "BOOLEAN", "birth_date": "DATE", "record_ts": "TIMESTAMP",
               "source_priority": "INTEGER"}

@@ -1,56 +1,274 @@
 """Splink 5 (DuckDB backend) on top of the deterministic clusters.
 
-Input rows: records with a usable name, collapsed to one row per (deterministic cluster,
-distinct feature tuple) so the model sees each cluster's distinct variants only. Blocking
-rules exclude pairs inside one deterministic cluster. Splink runs on its own in-memory
+Input rows: records with a usable first or last name, collapsed to one row per (deterministic
+cluster, distinct feature tuple) so the model sees each cluster's distinct variants only.
+Blocking rules exclude pairs inside one deterministic cluster. Splink runs on its own in-memory
 DuckDB connection (nothing of Splink's scratch tables lands in the warehouse); scored pairs
 come back as `_idr_sp_pred(unique_id_l, unique_id_r, match_probability, match_weight, mw_*)`
 where unique ids are record ids (`rid`).
+
+The model adapts to the columns the data actually fills: comparison levels, blocking rules and
+training blocks that need an empty column are dropped, and when the data cannot train a part of
+the model the configured values are used instead (see `SplinkPlan.method`):
+
+- ``splink``: prior from the deterministic prior rules, u by random sampling, m by EM;
+- ``splink_config_prior``: as above, but no pair matched a prior rule, so the prior comes from
+  ``fallback_probability_two_random_records_match``;
+- ``splink_config_m``: no training block had enough pairs (or too few records): m (and u for
+  tiny inputs) from the configured comparison levels;
+- ``deterministic_only``: no comparison or blocking rule is usable — Splink is not run.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import re
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import pandas as pd
+
+from data_quality.normalize.addresses import address_parts, city_key, postcode_key
 
 log = logging.getLogger(__name__)
 
 FEATURES = ["fname", "first_name_key", "first_name_canonical_key", "last_name_key", "middle_name_key",
-            "name_key", "birth_date", "address_key", "city_key", "postcode", "phone_e164", "email_key"]
+            "name_key", "birth_date", "birth_date_key", "national_id_key", "address_key", "house_number",
+            "street_key", "flat", "city_norm", "postcode_norm", "phone_e164", "email_key"]
+METHODS = ("splink", "splink_config_prior", "splink_config_m", "deterministic_only")
+_COMPARISON_COL = re.compile(r"\b([a-z_][a-z0-9_]*)_[lr]\b")
+_RULE_COL = re.compile(r"\b[lr]\.([a-z_][a-z0-9_]*)\b")
 
 
-def _build_input(con: duckdb.DuckDBPyConnection) -> int:
+@dataclass
+class SplinkPlan:
+    """What the data allows: the comparisons / rules kept, how each model part is set, and why."""
+
+    method: str = "splink"
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
+    blocking_rules: list[str] = field(default_factory=list)
+    prior: float | None = None
+    prior_source: str = "estimated"
+    em_blocks: list[str] = field(default_factory=list)
+    train_u: bool = False
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    fallbacks: list[str] = field(default_factory=list)
+
+
+def comparison_columns(sql: str) -> set[str]:
+    return set(_COMPARISON_COL.findall(sql))
+
+
+def rule_columns(sql: str) -> set[str]:
+    return set(_RULE_COL.findall(sql))
+
+
+def _lookup(con: duckdb.DuckDBPyConnection, name: str, column: str, fn, out_cols: list[str]) -> None:
+    """`name(<column>, *out_cols)`: a Python normaliser applied once per distinct value."""
+    values = con.execute(f"SELECT DISTINCT {column} FROM _idr_rec WHERE {column} IS NOT NULL").fetchnumpy()[column]
+    rows = [(v, *(fn(v) if len(out_cols) > 1 else (fn(v),))) for v in values.tolist()]
+    frame = pd.DataFrame(rows, columns=[column, *out_cols]).astype(object)
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype=str) for c in [column, *out_cols]})
+    con.register(f"{name}_src", frame)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_src")
+    con.unregister(f"{name}_src")
+
+
+def _build_input(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> int:
+    _lookup(con, "_idr_addr", "address", address_parts, ["house_number", "flat", "street_key"])
+    _lookup(con, "_idr_city", "city", city_key, ["city_norm"])
+    _lookup(con, "_idr_pc", "postcode", postcode_key, ["postcode_norm"])
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _idr_sp_in AS
-        SELECT min(r.rid) AS unique_id, d.label AS det,
-               r.first_name_key, coalesce(r.first_name_canonical_key, r.first_name_key) AS first_name_canonical_key,
-               r.last_name_key, r.middle_name_key,
-               coalesce(r.name_key, concat_ws(' ', least(r.fname, r.last_name_key),
-                                              greatest(r.fname, r.last_name_key))) AS name_key,
-               r.birth_date, r.address_key, r.city_key, r.postcode, r.phone_e164, r.email_key,
-               right(r.phone_e164, 7) AS phone7,
-               nullif(split_part(r.email_key, '@', 1), '') AS email_local,
-               left(r.first_name_key, 1) AS fname1, left(r.last_name_key, 1) AS lname1,
-               left(r.last_name_key, 3) AS lname3
-        FROM _idr_rec r JOIN _idr_det d USING (rid)
-        WHERE r.has_name
-        GROUP BY d.label, {', '.join('r.' + f for f in FEATURES)}
+        WITH r AS (
+            SELECT r.*, d.label AS det, a.house_number, a.flat, a.street_key, c.city_norm, p.postcode_norm,
+                   coalesce(r.birth_date_key, strftime(r.birth_date, '%Y%m%d')) AS bdk
+            FROM _idr_rec r JOIN _idr_det d USING (rid)
+            LEFT JOIN _idr_addr a ON a.address = r.address
+            LEFT JOIN _idr_city c ON c.city = r.city
+            LEFT JOIN _idr_pc p ON p.postcode = r.postcode
+            WHERE NOT r.is_placeholder_name AND (r.fname IS NOT NULL OR r.last_name_key IS NOT NULL))
+        SELECT min(rid) AS unique_id, det,
+               first_name_key, coalesce(first_name_canonical_key, first_name_key) AS first_name_canonical_key,
+               last_name_key, middle_name_key,
+               coalesce(name_key, concat_ws(' ', least(fname, last_name_key), greatest(fname, last_name_key)))
+                   AS name_key,
+               birth_date, bdk AS birth_date_key, national_id_key, address_key, house_number, street_key, flat,
+               city_norm AS city_key, postcode_norm AS postcode, phone_e164, email_key,
+               right(phone_e164, 7) AS phone7,
+               nullif(split_part(email_key, '@', 1), '') AS email_local,
+               CASE WHEN first_name_key IS NOT NULL AND last_name_key IS NOT NULL
+                    THEN first_name_key || ' ' || last_name_key END AS full_name_key,
+               left(first_name_key, 1) AS fname1, left(last_name_key, 1) AS lname1,
+               left(last_name_key, 3) AS lname3
+        FROM r
+        GROUP BY det, {', '.join(f if f != 'birth_date_key' else 'bdk' for f in FEATURES)}
     """)
+    for col, cap in ((cfg["splink"].get("value_caps") or {}).items()):
+        if cap is not None:
+            # a value carried by this many records is a placeholder (01.01.1900, 000-000), not evidence
+            con.execute(f"""UPDATE _idr_sp_in SET {col} = NULL WHERE {col} IN (
+                                SELECT {col} FROM _idr_sp_in WHERE {col} IS NOT NULL
+                                GROUP BY 1 HAVING count(*) > {int(cap)})""")
+    for tmp in ("_idr_addr", "_idr_city", "_idr_pc"):
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
     return con.execute("SELECT count(*) FROM _idr_sp_in").fetchall()[0][0]
 
 
-def splink_settings(cfg: dict[str, Any]) -> dict[str, Any]:
+def populated_columns(con: duckdb.DuckDBPyConnection, table: str, min_values: int = 2) -> set[str]:
+    """Columns of `table` with at least `min_values` non-null values (else nothing to compare)."""
+    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    counts = con.execute(f"SELECT {', '.join(f'count({c})' for c in cols)} FROM {table}").fetchall()[0]
+    return {c for c, k in zip(cols, counts) if k >= min_values}
+
+
+def usable_comparisons(comparisons: list[dict[str, Any]], populated: set[str]
+                       ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Drop levels that need an empty column and comparisons left with nothing to compare.
+    m / u of the remaining non-null levels are renormalised to sum to 1."""
+    kept, dropped = [], []
+    for comp in comparisons:
+        levels = []
+        for lvl in comp["comparison_levels"]:
+            sql = lvl["sql_condition"]
+            special = lvl.get("is_null_level") or sql.strip().upper() == "ELSE"
+            if special or comparison_columns(sql) <= populated:
+                levels.append(copy.deepcopy(lvl))
+        nulls = [lv for lv in levels if lv.get("is_null_level")]
+        informative = [lv for lv in levels if not lv.get("is_null_level") and lv["sql_condition"].strip().upper() != "ELSE"]
+        null_cols = set().union(*(comparison_columns(lv["sql_condition"]) for lv in nulls)) if nulls else set()
+        if not informative or (null_cols and not null_cols & populated):
+            dropped.append(comp["output_column_name"])
+            continue
+        for key in ("m_probability", "u_probability"):
+            vals = [lv for lv in levels if not lv.get("is_null_level") and key in lv]
+            total = sum(float(lv[key]) for lv in vals)
+            for lv in vals:
+                lv[key] = float(lv[key]) / total if total > 0 else lv[key]
+        kept.append({**comp, "comparison_levels": levels})
+    return kept, dropped
+
+
+def count_pairs(con: duckdb.DuckDBPyConnection, table: str, rules: list[str]) -> int:
+    """Distinct record pairs matching any of `rules` (Splink SQL with l./r.)."""
+    if not rules:
+        return 0
+    parts = [f"SELECT l.unique_id AS a, r.unique_id AS b FROM {table} l JOIN {table} r "
+             f"ON l.unique_id < r.unique_id AND ({rule})" for rule in rules]
+    return int(con.execute(f"SELECT count(*) FROM ({' UNION '.join(parts)})").fetchall()[0][0])
+
+
+def plan_model(con: duckdb.DuckDBPyConnection, table: str, n: int, cfg: dict[str, Any]) -> SplinkPlan:
+    """Decide, from what the input holds, which comparisons, rules and training steps are usable."""
     sp = cfg["splink"]
+    plan = SplinkPlan()
+    populated = populated_columns(con, table)
+    plan.comparisons, plan.dropped["comparisons"] = usable_comparisons(sp["comparisons"], populated)
+    ok = lambda rule: rule_columns(rule) <= populated  # noqa: E731
+    plan.blocking_rules = [r for r in sp["blocking_rules"] if ok(r)]
+    plan.dropped["blocking_rules"] = [r for r in sp["blocking_rules"] if not ok(r)]
+    if n < 2 or not plan.comparisons or not plan.blocking_rules:
+        plan.method = "deterministic_only"
+        why = ("fewer than two named records" if n < 2 else
+               "no comparison has data" if not plan.comparisons else "no blocking rule has data")
+        plan.fallbacks.append(f"probabilistic matching skipped: {why}")
+        return plan
+    # prior: configured, else estimated from deterministic rules, else records' expected matches
+    fixed_prior = sp.get("probability_two_random_records_match")
+    fallback_prior = float(sp.get("fallback_probability_two_random_records_match", 1e-5))
+    trainable = n >= int(sp.get("min_records_for_training", 200))
+    if fixed_prior is not None:
+        plan.prior, plan.prior_source = float(fixed_prior), "configured"
+    elif not trainable:  # a handful of records estimates nothing
+        plan.prior, plan.prior_source = fallback_prior, "fallback"
+    else:
+        rules = [r for r in sp.get("prior_deterministic_rules") or [] if ok(r)]
+        matches = count_pairs(con, table, rules)
+        if matches > 0:
+            total = n * (n - 1) / 2
+            plan.prior = min(0.5, matches / float(sp.get("prior_recall", 0.8)) / total)
+        else:
+            plan.prior, plan.prior_source = fallback_prior, "fallback"
+            plan.fallbacks.append("prior: no pair matched a deterministic prior rule"
+                                  + ("" if rules else " (none has data)")
+                                  + f"; fallback_probability_two_random_records_match = {plan.prior:.3g} used")
+    if trainable:
+        min_pairs = int(sp.get("em_min_pairs", 20))
+        for block in sp.get("em_training_blocks") or []:
+            cols = rule_columns(block)
+            free = [c for c in plan.comparisons
+                    if not any(comparison_columns(lv["sql_condition"]) & cols for lv in c["comparison_levels"])]
+            if ok(block) and free and count_pairs(con, table, [block]) >= min_pairs:
+                plan.em_blocks.append(block)
+            else:
+                plan.dropped.setdefault("em_training_blocks", []).append(block)
+    if not trainable:
+        # term frequencies counted on a handful of records are noise, not rarity
+        for comp in plan.comparisons:
+            for lvl in comp["comparison_levels"]:
+                lvl.pop("tf_adjustment_column", None)
+                lvl.pop("tf_adjustment_weight", None)
+    if not plan.em_blocks:
+        why = (f"{n} records < min_records_for_training" if not trainable
+               else "no EM training block has data and enough pairs")
+        plan.fallbacks.append(f"m probabilities from config: {why}")
+        plan.method = "splink_config_m"
+    elif plan.prior_source == "fallback":
+        plan.method = "splink_config_prior"
+    plan.train_u = trainable
+    return plan
+
+
+def _train_em(linker: Any, make_linker: Any, sp: dict[str, Any], plan: SplinkPlan) -> tuple[Any, list[str]]:
+    """EM session per training block. A block whose pairs drive an m probability to zero (a level
+    seen only among non-matches) makes Splink refuse the value mid-session, leaving the model half
+    edited: the model is rebuilt from the snapshot taken before that block, which is skipped."""
+    trained = []
+    for block in plan.em_blocks:
+        snapshot = linker.misc.save_model_to_json()
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block, record_sample_proportion=float(sp.get("em_record_sample_proportion", 1.0)))
+        except ValueError as exc:
+            if "below the minimum allowed value" not in str(exc):
+                raise
+            linker = make_linker(snapshot)
+            reason = f"EM block skipped, an m probability underflowed on its pairs: {block}"
+            plan.fallbacks.append(reason)
+            log.warning("identity: %s", reason)
+            continue
+        trained.append(block)
+    return linker, trained
+
+
+def household_guard_sql(cfg: dict[str, Any], mw_cols: list[str]) -> str:
+    """True for a pair (l, r of `_idr_rec`) whose first names clearly differ and that agrees on no
+    personal attribute: family members share surname, address and phone, so those cannot make
+    the link alone (address and surname are correlated within a household, the model assumes
+    they are not). Such pairs go to review instead of being linked."""
+    guard = cfg["splink"].get("household_guard") or {}
+    if not guard.get("enabled", True):
+        return "false"
+    t = float(guard.get("first_name_min_jaro_winkler", 0.88))
+    differ = (f"(l.fname IS NOT NULL AND r.fname IS NOT NULL AND l.fname <> r.fname "
+              f"AND coalesce(l.last_name_key <> r.fname OR r.last_name_key <> l.fname, true) "
+              f"AND jaro_winkler_similarity(l.first_name_key, r.first_name_key) < {t})")
+    evidence = [f"coalesce(p.mw_{c}, 0) > 0" for c in guard.get("personal_comparisons") or []
+                if f"mw_{c}" in mw_cols]
+    return f"({differ} AND NOT ({' OR '.join(evidence) or 'false'}))"
+
+
+def splink_settings(cfg: dict[str, Any], plan: SplinkPlan) -> dict[str, Any]:
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
-        "comparisons": copy.deepcopy(sp["comparisons"]),
-        "blocking_rules_to_generate_predictions": [f"({r}) AND l.det <> r.det" for r in sp["blocking_rules"]],
-        "probability_two_random_records_match": float(sp.get("probability_two_random_records_match") or 1e-5),
+        "comparisons": copy.deepcopy(plan.comparisons),
+        "blocking_rules_to_generate_predictions": [f"({r}) AND l.det <> r.det" for r in plan.blocking_rules],
+        "probability_two_random_records_match": float(plan.prior),
         "additional_columns_to_retain": ["det"],
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": True,
@@ -62,9 +280,18 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
 
     sp = cfg["splink"]
     t = time.perf_counter()
-    n = _build_input(con)
-    stats: dict[str, Any] = {"splink_input_rows": int(n)}
-    if n < 2:
+    n = _build_input(con, cfg)
+    plan = plan_model(con, "_idr_sp_in", n, cfg)
+    stats: dict[str, Any] = {"splink_input_rows": int(n), "splink_method": plan.method,
+                             "splink_fallbacks": list(plan.fallbacks),
+                             "splink_comparisons": [c["output_column_name"] for c in plan.comparisons],
+                             "splink_dropped": {k: v for k, v in plan.dropped.items() if v},
+                             "splink_prior": plan.prior, "splink_prior_source": plan.prior_source,
+                             "splink_em_blocks": list(plan.em_blocks)}
+    for reason in plan.fallbacks:
+        log.warning("identity: %s", reason)
+    if plan.method == "deterministic_only":
+        con.execute("DROP TABLE _idr_sp_in")
         return stats
     arrow = con.sql("SELECT * FROM _idr_sp_in ORDER BY unique_id").to_arrow_table()
     con.execute("DROP TABLE _idr_sp_in")
@@ -76,26 +303,22 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
     scon.unregister("_src")
     del arrow
     db_api = DuckDBAPI(connection=scon)
-    linker = Linker(db_api.register("sp_input"), splink_settings(cfg), log_level=logging.WARNING)
+    sp_input = db_api.register("sp_input")
+
+    def make_linker(settings: dict[str, Any]) -> Any:
+        return Linker(sp_input, settings, log_level=logging.WARNING)
+
+    linker = make_linker(splink_settings(cfg, plan))
     timings["splink_blocking_input"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
-    trained = False
-    if n >= int(sp.get("min_records_for_training", 200)):
-        if sp.get("probability_two_random_records_match") is None and sp.get("prior_deterministic_rules"):
-            try:
-                linker.training.estimate_probability_two_random_records_match(
-                    sp["prior_deterministic_rules"], recall=float(sp.get("prior_recall", 0.8)))
-            except Exception as exc:  # noqa: BLE001 - no matching pairs on tiny/odd inputs
-                log.warning("prior estimation skipped: %s", exc)
+    if plan.train_u:
         linker.training.estimate_u_using_random_sampling(max_pairs=float(sp.get("max_pairs_u", 5e6)),
                                                          seed=int(sp.get("seed", 42)))
-        for block in sp.get("em_training_blocks") or []:
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    block, record_sample_proportion=float(sp.get("em_record_sample_proportion", 1.0)))
-                trained = True
-            except Exception as exc:  # noqa: BLE001 - a block without pairs on this data
-                log.warning("EM block %s skipped: %s", block, exc)
+    linker, trained = _train_em(linker, make_linker, sp, plan)
+    if plan.em_blocks and not trained:
+        plan.method = "splink_config_m"
+        plan.fallbacks.append("m probabilities from config: EM failed on every training block")
+    stats.update(splink_method=plan.method, splink_fallbacks=list(plan.fallbacks), splink_em_blocks=trained)
     timings["splink_training"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     pred = linker.inference.predict(threshold_match_probability=float(sp.get("predict_threshold", 0.3)),
@@ -106,10 +329,16 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
     out = scon.sql(f"SELECT {', '.join(sel)} FROM {pred.physical_name}").to_arrow_table()
     timings["splink_scoring"] = round(time.perf_counter() - t, 3)
     con.register("_idr_sp_pred_src", out)
-    con.execute("CREATE OR REPLACE TEMP TABLE _idr_sp_pred AS SELECT * FROM _idr_sp_pred_src")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _idr_sp_pred AS
+                    SELECT p.*, {household_guard_sql(cfg, [c for c in sel if c.startswith('mw_')])} AS household_guarded
+                    FROM _idr_sp_pred_src p JOIN _idr_rec l ON l.rid = p.unique_id_l
+                    JOIN _idr_rec r ON r.rid = p.unique_id_r""")
     con.unregister("_idr_sp_pred_src")
+    stats["splink_pairs_household_guarded"] = int(con.execute(
+        f"SELECT count(*) FROM _idr_sp_pred WHERE household_guarded AND match_probability >= "
+        f"{float(sp['match_threshold'])}").fetchall()[0][0])
     stats["splink_pairs_scored"] = len(out)
-    stats["splink_trained"] = trained
+    stats["splink_trained"] = bool(trained)
     stats["splink_model"] = linker.misc.save_model_to_json() if hasattr(linker, "misc") else None
     scon.close()
     return stats

@@ -134,16 +134,17 @@ def _merge_clusters(con: duckdb.DuckDBPyConnection, n: int, cfg: dict[str, Any],
     n_links = n_blocked = 0
     if has_pred:
         thr = float(cfg["splink"]["match_threshold"])
+        rule = str(stats.get("splink_method") or "splink")  # how the model was set: in every match_rule
         pairs = con.execute(f"""
             SELECT dl.label AS a, dr.label AS b, max(p.match_probability) AS p
             FROM _idr_sp_pred p JOIN _idr_det dl ON dl.rid = p.unique_id_l JOIN _idr_det dr ON dr.rid = p.unique_id_r
-            WHERE p.match_probability >= {thr} AND dl.label <> dr.label
+            WHERE p.match_probability >= {thr} AND dl.label <> dr.label AND NOT p.household_guarded
             GROUP BY 1, 2 ORDER BY p DESC, a, b
         """).fetchnumpy()
         for a, b, p in zip(pairs["a"].tolist(), pairs["b"].tolist(), pairs["p"].tolist()):
             if uf.union(a, b):
                 n_links += 1
-                link_rows += [(a, "splink", p), (b, "splink", p)]
+                link_rows += [(a, rule, p), (b, rule, p)]
             else:
                 n_blocked += 1
     stats["splink_links_applied"] = n_links
@@ -247,6 +248,8 @@ def resolve_identities(
         from .probabilistic import run_splink
 
         stats.update(run_splink(con, cfg, timings))
+    else:
+        stats.update(splink_method="disabled", splink_fallbacks=[])
     lap("splink")
     dec = _read_decisions(cfg, decisions)
     _merge_clusters(con, n, cfg, dec, stats)
@@ -313,7 +316,8 @@ def _write_review(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], target: s
         FROM _idr_sp_pred p
         JOIN _idr_rec l ON l.rid = p.unique_id_l JOIN _idr_rec r ON r.rid = p.unique_id_r
         JOIN _idr_assign al ON al.rid = l.rid JOIN _idr_assign ar ON ar.rid = r.rid
-        WHERE p.match_probability >= {lo} AND p.match_probability < {hi} AND al.customer_id <> ar.customer_id
+        WHERE p.match_probability >= {lo} AND (p.match_probability < {hi} OR p.household_guarded)
+          AND al.customer_id <> ar.customer_id
         ORDER BY p.match_probability DESC, left_source, left_source_record_id
     """)
     con.execute(f"ALTER TABLE {target} DROP COLUMN _k")

@@ -37,7 +37,13 @@ def _read_decisions(path: Path) -> pd.DataFrame | None:
             "customer_ids_stable",
             asset=dg.AssetKey(["core", "customer_identity"]),
             description="How many records changed customer_id since the previous run (merges, splits).",
-        )
+        ),
+        dg.AssetCheckSpec(
+            "identity_model_trained",
+            asset=dg.AssetKey(["core", "customer_identity"]),
+            description="Whether the probabilistic model could be trained on this data; warns with the "
+                        "reason when it fell back to configured values or to deterministic matching only.",
+        ),
     ],
     group_name="identity",
     pool=WAREHOUSE_POOL,
@@ -100,11 +106,30 @@ def identity_resolution(context: dg.AssetExecutionContext):
             "customers_split_off": int(stats.get("customers_split_off", 0)),
         },
     )
+    method = str(stats.get("splink_method", "splink"))
+    fallbacks = list(stats.get("splink_fallbacks") or [])
+    if fallbacks:
+        context.log.warning(f"identity resolution used {method}: {'; '.join(fallbacks)}")
+    yield dg.AssetCheckResult(
+        check_name="identity_model_trained",
+        asset_key=["core", "customer_identity"],
+        passed=not fallbacks,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(fallbacks) or "prior, u and m estimated from this data",
+        metadata={
+            "method": method,
+            "reasons": dg.MetadataValue.json(fallbacks),
+            "comparisons_used": dg.MetadataValue.json(stats.get("splink_comparisons") or []),
+            "dropped_for_empty_columns": dg.MetadataValue.json(stats.get("splink_dropped") or {}),
+            "em_training_blocks": dg.MetadataValue.json(stats.get("splink_em_blocks") or []),
+        },
+    )
     yield dg.MaterializeResult(
         asset_key=["core", "customer_identity"],
         metadata={
             "dg/row_count": counts["customer_identity"],
             "stats": dg.MetadataValue.json({k: v for k, v in stats.items() if isinstance(v, (int, float, str))}),
+            "identity_method": method,
             **({"accuracy_vs_truth": dg.MetadataValue.json(truth_metrics)} if truth_metrics else {}),
         },
     )

@@ -32,6 +32,14 @@ with contacts as (
         company,
         manager,
         1 as source_priority,
+        -- birth date as YYYYMMDD text; an 8-digit raw value that is no valid date (a typo) is kept
+        -- as written so that fuzzy date levels can still compare it
+        coalesce(
+            strftime(birth_date, '%Y%m%d'),
+            case when regexp_full_match(regexp_replace(birth_date_raw, '[^0-9]', '', 'g'), '(19|20)[0-9]{6}')
+                 then regexp_replace(birth_date_raw, '[^0-9]', '', 'g') end
+        ) as birth_date_key,
+        nullif(upper(regexp_replace(national_id, '[^\pL\pN]', '', 'g')), '') as national_id_key,
         _source_file,
         _line
     from {{ ref('stg_crm_contacts') }}
@@ -47,7 +55,8 @@ orders as (
         order_ts as record_ts,
         null as first_name, null as last_name, null as middle_name, null as full_name_clean,
         null as phone_e164_display, null as email, null as city, null as address, null as company,
-        null as manager, 5 as source_priority, _source_file, _line
+        null as manager, 5 as source_priority,
+        null as birth_date_key, null as national_id_key, _source_file, _line
     from {{ ref('stg_orders') }}
 ),
 
@@ -59,7 +68,7 @@ mail as (
         sent_at,
         null, null, null, null,
         null, customer_email, null, null, null,
-        null, 3, _source_file, _line
+        null, 3, null, null, _source_file, _line
     from {{ ref('stg_mail_messages') }}
 ),
 
@@ -71,7 +80,7 @@ calls as (
         started_at,
         null, null, null, null,
         phone_e164, null, null, null, null,
-        manager, 4, _source_file, _line
+        manager, 4, null, null, _source_file, _line
     from {{ ref('stg_phone_calls') }}
 ),
 
@@ -83,7 +92,7 @@ tickets as (
         created_at,
         null, null, null, null,
         phone_e164, null, null, null, null,
-        null, 2, _source_file, _line
+        null, 2, null, null, _source_file, _line
     from {{ ref('stg_support_tickets') }}
 ),
 
@@ -95,7 +104,7 @@ events as (
         occurred_at,
         null, null, null, null,
         phone_e164, null, null, null, null,
-        null, 6, _source_file, _line
+        null, 6, null, null, _source_file, _line
     from {{ ref('stg_marketing_events') }}
 ),
 

@@ -79,6 +79,7 @@ select
     {{ clean_text('c.address') }} as address,
     {{ clean_text('c.postcode') }} as postcode,
     {{ clean_text('c.region') }} as region,
+    {{ clean_text(extra_field('c._extra', national_id_headers())) }} as national_id,
     {{ clean_text('c.company') }} as company,
     {{ parse_timestamp_styled('c.created_at', 'ds.month_first') }} as created_at,
     {{ clean_text('c.created_at') }} as created_at_raw,
