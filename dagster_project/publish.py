@@ -1,0 +1,114 @@
+"""Build the published BI database: the BI-facing schemas of the warehouse, in a storage format
+that older DuckDB readers open, with every dbt description as a table or column comment.
+
+Built aside and moved over the old file with ``os.replace``: readers keep the old inode, and a
+run that dies mid-way leaves the published file as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    schemas: tuple[str, ...]
+    storage_version: str | None
+    comments: bool
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping) -> ServingConfig:
+        schemas = raw.get("schemas")
+        if not schemas or not all(isinstance(s, str) and s for s in schemas):
+            raise ValueError(f"serving.yaml: schemas must be a non-empty list of schema names, got {schemas!r}")
+        version = raw.get("storage_version")
+        if version is not None and not (isinstance(version, str) and version.startswith("v")):
+            raise ValueError(f"serving.yaml: storage_version must look like 'v1.1.0' or be null, got {version!r}")
+        return cls(tuple(schemas), version, bool(raw.get("comments", True)))
+
+
+#: (schema, table) -> (table description, {column: description})
+Descriptions = dict[tuple[str, str], tuple[str, dict[str, str]]]
+
+
+def dbt_descriptions(manifest_path: Path) -> Descriptions:
+    """Descriptions of every model, seed and source in a dbt manifest, keyed by warehouse relation."""
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    out: Descriptions = {}
+    nodes = [n for n in manifest.get("nodes", {}).values() if n.get("resource_type") in ("model", "seed")]
+    for node in [*manifest.get("sources", {}).values(), *nodes]:
+        table = node.get("identifier") or node.get("alias") or node["name"]
+        columns = {c: (d.get("description") or "").strip() for c, d in (node.get("columns") or {}).items()}
+        key = (node["schema"], table)
+        text = (node.get("description") or "").strip()
+        if key in out:  # a model and the source that re-declares it: keep what each side knows
+            old_text, old_cols = out[key]
+            text = text or old_text
+            columns = {**old_cols, **{c: d for c, d in columns.items() if d}}
+        out[key] = (text, columns)
+    return out
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _write_comments(con: duckdb.DuckDBPyConnection, db: str, tables: Iterable[tuple[str, str]],
+                    descriptions: Descriptions) -> int:
+    written = 0
+    for schema, table in tables:
+        text, columns = descriptions.get((schema, table), ("", {}))
+        target = f'{db}."{schema}"."{table}"'
+        if text:
+            con.execute(f"COMMENT ON TABLE {target} IS {_quote(text)}")
+            written += 1
+        present = {r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+            [db, schema, table]).fetchall()}
+        for column, desc in columns.items():
+            if desc and column in present:
+                con.execute(f'COMMENT ON COLUMN {target}."{column}" IS {_quote(desc)}')
+                written += 1
+    return written
+
+
+def publish(warehouse: Path, serving: Path, config: ServingConfig,
+            descriptions: Descriptions | None = None) -> dict[str, int]:
+    """Copy ``config.schemas`` of ``warehouse`` into ``serving`` atomically; row counts per table.
+
+    The copy is written through an attached database opened with the configured storage version
+    (``CREATE TABLE AS`` does not carry comments, so they are written afterwards from
+    ``descriptions``)."""
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    tmp = serving.with_name(serving.name + ".tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    con = duckdb.connect(":memory:")
+    try:
+        option = f" (STORAGE_VERSION {_quote(config.storage_version)})" if config.storage_version else ""
+        con.execute(f"ATTACH {_quote(str(tmp))} AS pub{option}")
+        con.execute(f"ATTACH {_quote(str(warehouse))} AS wh (READ_ONLY)")
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'wh' ORDER BY 1, 2"
+        ).fetchall()
+        tables = [(s, t) for s, t in tables if s in config.schemas]
+        for schema, table in tables:
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS pub."{schema}"')
+            con.execute(f'CREATE TABLE pub."{schema}"."{table}" AS SELECT * FROM wh."{schema}"."{table}"')
+            counts[f"{schema}.{table}"] = con.execute(f'SELECT count(*) FROM pub."{schema}"."{table}"').fetchone()[0]
+        if config.comments and descriptions:
+            _write_comments(con, "pub", tables, descriptions)
+        con.execute("DETACH wh")
+        con.execute("CHECKPOINT pub")
+        con.execute("DETACH pub")
+    finally:
+        con.close()
+    os.replace(tmp, serving)
+    return counts
