@@ -7,6 +7,7 @@ run that dies mid-way leaves the published file as it was.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -71,11 +72,27 @@ def _write_comments(con: duckdb.DuckDBPyConnection, db: str, tables: Iterable[tu
         present = {r[0] for r in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
             [db, schema, table]).fetchall()}
-        for column, desc in columns.items():
-            if desc and column in present:
+        for column in sorted(present):
+            desc = column_description(columns, column)
+            if desc:
                 con.execute(f'COMMENT ON COLUMN {target}."{column}" IS {_quote(desc)}')
                 written += 1
     return written
+
+
+def column_description(columns: Mapping[str, str], column: str) -> str:
+    """The description of ``column``: its own entry, else the first declared pattern it matches.
+
+    Columns named after data (``cat_share__<category>`` in ml.customer_features, ``mw_<comparison>``
+    in core.identity_review_pairs) are declared once in the dbt YAML under a shell-style pattern
+    such as ``cat_share__*``."""
+    desc = columns.get(column) or ""
+    if desc:
+        return desc
+    for pattern, text in columns.items():
+        if text and any(ch in pattern for ch in "*?[") and fnmatch.fnmatchcase(column, pattern):
+            return text
+    return ""
 
 
 def publish(warehouse: Path, serving: Path, config: ServingConfig,

@@ -88,3 +88,23 @@ def test_serving_config_rejects_bad_values():
         ServingConfig.from_mapping({"schemas": []})
     with pytest.raises(ValueError, match="storage_version"):
         ServingConfig.from_mapping({"schemas": ["marts"], "storage_version": "1.1"})
+
+
+def test_column_patterns_describe_columns_named_after_data(tmp_path):
+    """`cat_share__*` in the YAML describes every category column; an exact entry wins over it."""
+    warehouse = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE SCHEMA ml")
+    con.execute('CREATE TABLE ml.customer_features AS SELECT 1.0 AS "cat_share__Оборудование", '
+                '0.5 AS cat_share__special, 2.0 AS frequency')
+    con.close()
+    descriptions = {("ml", "customer_features"): ("Features.", {
+        "cat_share__*": "Share of orders in the category named after the prefix.",
+        "cat_share__special": "Own text.", "frequency": "Completed orders."})}
+    serving = tmp_path / "serving.duckdb"
+    publish(warehouse, serving, ServingConfig(schemas=("ml",), storage_version=None, comments=True), descriptions)
+    con = duckdb.connect(str(serving), read_only=True)
+    cols = dict(con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'customer_features'"
+                            ).fetchall())
+    assert cols == {"cat_share__Оборудование": "Share of orders in the category named after the prefix.",
+                    "cat_share__special": "Own text.", "frequency": "Completed orders."}
