@@ -27,6 +27,21 @@ EMAIL_COLUMNS = [
     ("marketing_events", "email"),
 ]
 TEXT_COLUMNS = [("crm_contacts", "comment")]
+# Raw tables whose further phone / e-mail headers land in `_more_contacts` (config/sources.yaml
+# `contact_columns`): {"phone": [...], "email": [...]}.
+MORE_CONTACT_TABLES = ("crm_contacts", "phone_calls", "support_tickets", "marketing_events")
+
+
+def more_contacts(con) -> pd.DataFrame:
+    """One row per further contact value of a raw row, in header priority order (position 1..n)."""
+    selects = [
+        f"""SELECT '{t}' AS source_table, _source_file, _line, '{kind}' AS kind, unnest(v) AS raw,
+                   CAST(generate_subscripts(v, 1) AS INTEGER) AS position
+            FROM (SELECT _source_file, _line, CAST(json_extract(_more_contacts, '$.{kind}') AS VARCHAR[]) AS v
+                  FROM raw."{t}" WHERE _more_contacts IS NOT NULL) WHERE v IS NOT NULL"""
+        for t in MORE_CONTACT_TABLES for kind in ("phone", "email")
+    ]
+    return con.execute(" UNION ALL ".join(selects) + " ORDER BY ALL").df()
 
 
 def manager_lookup(spellings: pd.DataFrame, config: dict) -> pd.DataFrame:
@@ -65,6 +80,7 @@ def _distinct(con, pairs: list[tuple[str, str]]) -> pd.Series:
         dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "email_lookup"], deps=RAW_DEPS, description="Distinct raw e-mails → clean address, matching key, status."),
         dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "contact_names"], deps=RAW_DEPS, description="Name parts, matching keys and placeholder flags per CRM contact row."),
         dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "text_contacts"], deps=RAW_DEPS, description="Phones and e-mails mined from free-text fields."),
+        dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "extra_contacts"], deps=RAW_DEPS, description="Further phones and e-mails of a row from more headers of one contact column («Рабочий телефон», «Личный email»)."),
         dg.AssetSpec(kinds={"python", "duckdb"}, key=["normalized", "manager_lookup"], deps=RAW_DEPS, description="Manager names as typed («Смирнова О.», «smirnova») → one manager per surname key."),
     ],
     group_name="normalize",
@@ -95,8 +111,11 @@ def contact_normalization(context: dg.AssetExecutionContext):
             [["source_table", "_source_file", "_line", "kind", "raw", "position"]]
         )
 
-        raw_phones = pd.concat([_distinct(con, PHONE_COLUMNS), text_contacts.loc[text_contacts["kind"] == "phone", "raw"]])
-        raw_emails = pd.concat([_distinct(con, EMAIL_COLUMNS), text_contacts.loc[text_contacts["kind"] == "email", "raw"]])
+        extra_contacts = more_contacts(con)
+        raw_phones = pd.concat([_distinct(con, PHONE_COLUMNS), text_contacts.loc[text_contacts["kind"] == "phone", "raw"],
+                                extra_contacts.loc[extra_contacts["kind"] == "phone", "raw"]])
+        raw_emails = pd.concat([_distinct(con, EMAIL_COLUMNS), text_contacts.loc[text_contacts["kind"] == "email", "raw"],
+                                extra_contacts.loc[extra_contacts["kind"] == "email", "raw"]])
         phones = normalize_phones(raw_phones.drop_duplicates(), default_region=config.get("default_region", "RU"), config=config)
         emails = normalize_emails(raw_emails.drop_duplicates(), config=config)
 
@@ -123,6 +142,7 @@ def contact_normalization(context: dg.AssetExecutionContext):
             "email_lookup": replace_table(con, "normalized", "email_lookup", emails.rename(columns={"status": "email_status"})),
             "contact_names": replace_table(con, "normalized", "contact_names", names),
             "text_contacts": replace_table(con, "normalized", "text_contacts", text_contacts),
+            "extra_contacts": replace_table(con, "normalized", "extra_contacts", extra_contacts),
             "manager_lookup": replace_table(con, "normalized", "manager_lookup", managers),
         }
         phone_kinds = phones["phone_kind"].value_counts().to_dict() if len(phones) else {}
@@ -143,6 +163,7 @@ def contact_normalization(context: dg.AssetExecutionContext):
         metadata={"dg/row_count": counts["contact_names"], "placeholder_names": placeholders},
     )
     yield dg.MaterializeResult(asset_key=["normalized", "text_contacts"], metadata={"dg/row_count": counts["text_contacts"]})
+    yield dg.MaterializeResult(asset_key=["normalized", "extra_contacts"], metadata={"dg/row_count": counts["extra_contacts"]})
     yield dg.MaterializeResult(
         asset_key=["normalized", "manager_lookup"],
         metadata={"dg/row_count": counts["manager_lookup"], "managers": int(managers["manager"].nunique()) if len(managers) else 0},

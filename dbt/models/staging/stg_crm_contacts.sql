@@ -41,6 +41,37 @@ comment_emails as (
     from {{ source('normalized', 'text_contacts') }} as tc
     inner join emails as e on e.raw = tc.raw
     where tc.source_table = 'crm_contacts' and tc.kind = 'email' and e.is_valid and e.is_personal
+),
+
+-- further phone / e-mail headers of the row («Рабочий телефон», «Личный email»): the first valid
+-- one that differs from the row's own
+extra_phones as (
+    select
+        x._source_file,
+        x._line,
+        p.e164,
+        row_number() over (partition by x._source_file, x._line order by x.position) as rn
+    from {{ source('normalized', 'extra_contacts') }} as x
+    inner join phones as p on p.raw = x.raw
+    inner join contacts as c on c._source_file = x._source_file and c._line = x._line
+    left join phones as own on own.raw = c.phone
+    where x.source_table = 'crm_contacts' and x.kind = 'phone' and p.is_valid
+      and p.e164 is distinct from (case when own.is_valid then own.e164 end)
+),
+
+extra_emails as (
+    select
+        x._source_file,
+        x._line,
+        e.email,
+        e.email_key,
+        row_number() over (partition by x._source_file, x._line order by x.position) as rn
+    from {{ source('normalized', 'extra_contacts') }} as x
+    inner join emails as e on e.raw = x.raw
+    inner join contacts as c on c._source_file = x._source_file and c._line = x._line
+    left join emails as own on own.raw = c.email
+    where x.source_table = 'crm_contacts' and x.kind = 'email' and e.is_valid and e.is_personal
+      and e.email_key is distinct from (case when own.is_valid and own.is_personal then own.email_key end)
 )
 
 select
@@ -84,7 +115,10 @@ select
     {{ parse_timestamp_styled('c.created_at', 'ds.month_first') }} as created_at,
     {{ clean_text('c.created_at') }} as created_at_raw,
     {{ clean_text('c.manager') }} as manager,
-    {{ clean_text('c.comment') }} as comment
+    {{ clean_text('c.comment') }} as comment,
+    xp.e164 as extra_phone_e164,
+    xe.email as extra_email,
+    xe.email_key as extra_email_key
 from contacts as c
 left join names as n on n._source_file = c._source_file and n._line = c._line
 left join phones as p on p.raw = c.phone
@@ -92,3 +126,5 @@ left join emails as e on e.raw = c.email
 left join comment_phones as cp on cp._source_file = c._source_file and cp._line = c._line and cp.rn = 1
 left join comment_emails as ce on ce._source_file = c._source_file and ce._line = c._line and ce.rn = 1
 left join date_style as ds on ds._source_file = c._source_file
+left join extra_phones as xp on xp._source_file = c._source_file and xp._line = c._line and xp.rn = 1
+left join extra_emails as xe on xe._source_file = c._source_file and xe._line = c._line and xe.rn = 1
