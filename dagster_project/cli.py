@@ -115,7 +115,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"  step {event.step_key}: {message}", file=sys.stderr)
         return 1
     print(f"clientpulse run succeeded in {elapsed:.1f}s (run {result.run_id})")
-    print_summary(settings.serving_path if settings.serving_path.exists() else settings.warehouse_path)
+    # the run is over, so nothing writes the warehouse now; it also holds raw.* (not published)
+    print_summary(settings.warehouse_path)
     return 0
 
 
@@ -143,7 +144,9 @@ def print_summary(database: Path) -> None:
                 return None
 
         print(f"\ncustomers: {scalar('SELECT count(*) FROM core.customers')}")
-        print(f"rejected rows: {scalar('SELECT count(*) FROM raw.rejected_rows')}")
+        rejected = scalar('SELECT count(*) FROM raw.rejected_rows')
+        if rejected is not None:  # raw.* lives in the warehouse only
+            print(f"rejected rows: {rejected}")
         print(f"alerts today: {scalar('SELECT count(*) FROM ml.alerts')}")
         alarm = scalar("SELECT printf('%.1f%% of customers below 2 on C and R (alarm: %s)', 100 * share_low_c_and_r, is_alarm) FROM marts.mart_rfcm_alarm")
         if alarm:

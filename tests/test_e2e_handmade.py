@@ -105,7 +105,7 @@ def test_rfm_values_by_hand(handmade_run):
 
 
 def test_nothing_is_lost(handmade_run):
-    con = duckdb.connect(str(handmade_run.serving), read_only=True)
+    con = duckdb.connect(str(handmade_run.warehouse), read_only=True)  # raw.* stays in the warehouse
     orders = con.execute("SELECT count(*) FROM raw.crm_orders WHERE _source_file = 'crm/orders.csv'").fetchone()[0]
     rejected = con.execute("SELECT count(*) FROM raw.rejected_rows WHERE source = 'crm_orders'").fetchone()[0]
     assert (orders, rejected) == (10, 1)  # o7's two line items are both kept

@@ -57,7 +57,7 @@ def test_partial_and_foreign_exports_run_end_to_end(tmp_path):
         os.environ.pop("CLIENTPULSE_CONFIG_DIR", None)
     assert run.result.success, failure_messages(run.result)
 
-    con = duckdb.connect(str(run.serving), read_only=True)
+    con = duckdb.connect(str(run.warehouse), read_only=True)  # raw.* and staging.* are not published
     # the garbage file is one rejected unit with a reason; the header-only file lands nothing
     rejected = con.execute("SELECT file, line, reason FROM raw.rejected_rows").fetchall()
     assert [(f, line) for f, line, _ in rejected] == [("support/tickets.csv", 0)]
