@@ -201,7 +201,7 @@ def test_customer_360_joins_ml_tables(tmp_path):
     f = handmade_fixture()
     f.ml = {
         "churn_scores": [{"customer_id": "C01", "churn_probability": 0.1, "churn_model": "hgb"}],
-        "toxicity_scores": [{"customer_id": "C07", "toxicity_probability": 0.9}],
+        "toxicity_scores": [{"customer_id": "C07", "toxicity_probability": 0.9, "toxicity_model": "toxicity_hgb"}],
         "customer_clusters": [{"customer_id": "C07", "cluster_id": 3, "cluster_name": "Жалуются, мало покупают"}],
         "health_scores": [{"customer_id": "C07", "health_score": 21.5, "health_band": "red",
                            "top_reasons": "жалобы; время менеджера", "health_delta": -4.0}],
@@ -211,6 +211,7 @@ def test_customer_360_joins_ml_tables(tmp_path):
     c360 = by_customer(db, "marts.customer_360")
     assert c360.loc["C01"].churn_probability == pytest.approx(0.1)
     assert c360.loc["C07"].toxicity_probability == pytest.approx(0.9)
+    assert (c360.loc["C01"].churn_model, c360.loc["C07"].toxicity_model) == ("hgb", "toxicity_hgb")
     assert (c360.loc["C07"].cluster_name, c360.loc["C07"].health_band) == ("Жалуются, мало покупают", "red")
     assert pd.isna(c360.loc["C02"].churn_probability)
 

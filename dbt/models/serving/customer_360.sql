@@ -19,7 +19,7 @@ churn as (
 ),
 
 toxicity as (
-    select * from {{ optional_source('ml', 'toxicity_scores', [('customer_id', 'varchar'), ('toxicity_probability', 'double')]) }}
+    select * from {{ optional_source('ml', 'toxicity_scores', [('customer_id', 'varchar'), ('toxicity_probability', 'double'), ('toxicity_model', 'varchar')]) }}
 ),
 
 clusters as (
@@ -61,6 +61,7 @@ select
     ch.churn_probability,
     ch.churn_model,
     t.toxicity_probability,
+    t.toxicity_model,
     cl.cluster_id,
     cl.cluster_name,
     h.top_reasons,
