@@ -154,3 +154,28 @@ def test_every_dbt_model_and_column_is_described(generated_run, tmp_path):
         described = {c.lower() for c, meta in node["columns"].items() if meta.get("description")}
         undocumented += [f"{node['name']}.{c}" for c in catalog.get(uid, {}).get("columns", {}) if c.lower() not in described]
     assert undocumented == []
+
+
+def test_published_database_describes_every_table_and_column(generated_run):
+    """The BI file carries a comment on every table and column (dbt YAML, sources included) and holds
+    no landed text: raw, normalized and staging stay in the warehouse."""
+    con = duckdb.connect(str(generated_run.serving), read_only=True)
+    try:
+        schemas = {r[0] for r in con.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()").fetchall()}
+        tables = con.execute(
+            "SELECT schema_name, table_name, comment FROM duckdb_tables() WHERE database_name = current_database() "
+            "ORDER BY 1, 2").fetchall()
+        columns = con.execute(
+            "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
+            "WHERE database_name = current_database() ORDER BY 1, 2, column_index").fetchall()
+    finally:
+        con.close()
+    assert not schemas & {"raw", "normalized", "staging"}, sorted(schemas)
+    assert {"core", "marts", "ml", "quality", "reference"} <= {s for s, _, _ in tables}
+    bare_tables = [f"{s}.{t}" for s, t, comment in tables if not (comment or "").strip()]
+    bare_columns = [f"{s}.{t}.{c}" for s, t, c, comment in columns if not (comment or "").strip()]
+    assert not bare_tables and not bare_columns, (
+        f"{len(bare_tables)} of {len(tables)} published tables and {len(bare_columns)} of {len(columns)} "
+        "columns have no description in the dbt YAML (sources for Python-written tables):\n"
+        + "\n".join(bare_tables + bare_columns))
