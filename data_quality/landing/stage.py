@@ -93,6 +93,7 @@ def append_stage(con: duckdb.DuckDBPyConnection, ncols: int, rows: list, lines: 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP VIEW IF EXISTS _classified")
     con.execute("DROP VIEW IF EXISTS _keyed")
+    con.execute("DROP TABLE IF EXISTS _keyed_ids")
     con.execute("DROP TABLE IF EXISTS _dups")
     con.execute("DROP TABLE IF EXISTS _dupkeys")
     con.execute(f"DROP TABLE IF EXISTS {STAGE}")
@@ -176,8 +177,11 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
     derived = derive[0] if derive else "CAST(NULL AS VARCHAR)"
     # _id: the landed id as written, else the derived one; _derived: which of the two
     id_expr = f"CASE WHEN {given} IS NOT NULL THEN c{idcol} ELSE {derived} END" if idcol is not None else derived
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _keyed AS SELECT *, {line} AS _ln, {id_expr} AS _id, "
-                f"{given} IS NULL AS _derived FROM {STAGE}")
+    keyed = f"SELECT *, {line} AS _ln, {id_expr} AS _id, {given} IS NULL AS _derived FROM {STAGE}"
+    if derive is not None:  # hash once, not in every pass below
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _keyed_ids AS {keyed}")
+        keyed = "SELECT * FROM _keyed_ids"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _keyed AS {keyed}")
     if idcol is None and derive is None:
         con.execute("CREATE OR REPLACE TEMP VIEW _classified AS SELECT *, "
                     "'missing_id_column' AS _reason FROM _keyed")
