@@ -66,6 +66,9 @@ REAL_WORLD = [
     # marketing
     ("marketing_events", ["Event Timestamp", "Customer Email", "Event Name"],
      {"occurred_at": "Event Timestamp", "email": "Customer Email", "event_type": "Event Name"}),
+    # IBM Telco churn: PhoneService / MultipleLines are yes/no service flags, not phone numbers
+    ("crm_contacts", ["customerID", "gender", "SeniorCitizen", "Partner", "Dependents", "tenure", "PhoneService",
+                      "MultipleLines", "InternetService", "MonthlyCharges", "TotalCharges", "Churn"], {}),
     # Russian CRM extras
     ("crm_contacts", ["ID", "Имя", "E-mail клиента", "Мобильный номер телефона", "Дата регистрации на сайте"],
      {"email": "E-mail клиента", "phone": "Мобильный номер телефона", "created_at": "Дата регистрации на сайте"}),
