@@ -1,7 +1,7 @@
 """Address, city and postcode matching keys (ASCII, for fuzzy comparison only, never display).
 
 ``address_parts("ул. Школьная, д. 114, кв. 110")`` → house ``114``, flat ``110``, street key
-``shkolnaia``; ``"177 pridham street, milton"`` → house ``177``, street key ``pridham milton``.
+``shkolnaia``; ``"177 pridham street, milton"`` → house ``177``, street key ``milton pridham`` (words sorted).
 Street-type words (ул., улица, пр-т, street, st, road …) and unit markers (д., кв., unit, flat …)
 are dropped from the street key so that «ул. Школьная 114» and «Школьная ул., д. 114» agree.
 The key is transliterated (Cyrillic → ASCII) because DuckDB's string distances count bytes.
@@ -54,7 +54,8 @@ def address_parts(text: str) -> tuple[str | None, str | None, str | None]:
         elif not tok.isdigit() and tok not in STREET_WORDS and len(tok) > 1:
             words.append(tok)
         prev = tok
-    return house, flat, (" ".join(words) or None)
+    # sorted: "6 nunkeri, lhotsky street" and "6 lhotsky street, nunkeri" are one street key
+    return house, flat, (" ".join(sorted(set(words))) or None)
 
 
 @lru_cache(maxsize=100_000)
