@@ -1,0 +1,1 @@
+"""The one configuration layer: environment variables (`env`) and the YAML files in `config/`."""
