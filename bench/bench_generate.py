@@ -19,7 +19,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
 
-    from ml.synthetic import generate
+    from sample_data import generate
 
     out = Path(tempfile.mkdtemp(prefix="cp_gen_"))
     try:

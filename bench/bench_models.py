@@ -25,8 +25,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ml.churn import score_churn, score_toxicity, simulate_history, train_churn, train_toxicity
+from ml.churn import score_churn, score_toxicity, train_churn, train_toxicity
 from ml.features import build_features, load_config
+from sample_data.history import simulate_history
 
 TARGET_S = 120.0
 

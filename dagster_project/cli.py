@@ -36,7 +36,7 @@ def _ensure_dagster_home() -> Path:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from ml.synthetic import generate
+    from sample_data import generate
 
     started = time.perf_counter()
     summary = generate(customers=args.customers, seed=args.seed, out_dir=args.out, end_date=args.end_date)

@@ -71,7 +71,7 @@ SAMPLE_AS_OF = "2026-11-15"
 @pytest.fixture(scope="session")
 def generated_run(tmp_path_factory) -> PipelineRun:
     """One full run on a small generated sample, shared by the end-to-end tests of a worker."""
-    from ml.synthetic import generate
+    from sample_data import generate
 
     root = tmp_path_factory.mktemp("e2e")
     landing = root / "landing"

@@ -14,12 +14,12 @@ from ml.churn import (
     explain_drivers,
     score_churn,
     score_toxicity,
-    simulate_history,
     train_churn,
     train_toxicity,
 )
 from ml.features import load_config
 from ml.model_store import data_hash, load_latest, retrain_due, save_model
+from sample_data.history import simulate_history
 
 AS_OF = "2025-01-01"
 

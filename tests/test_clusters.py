@@ -9,9 +9,9 @@ def _one_thread():
     with threadpool_limits(limits=1):
         yield
 
-from ml.churn import simulate_history
 from ml.clusters import fit_clusters
 from ml.features import build_features, load_config
+from sample_data.history import simulate_history
 
 
 @pytest.fixture(scope="module")

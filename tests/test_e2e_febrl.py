@@ -78,7 +78,7 @@ def _three_exports(source, out, rows: int, seed: int = 5) -> None:
 
 
 def test_names_phones_emails_only_runs_on_the_fallback_prior(tmp_path):
-    from ml.synthetic import generate
+    from sample_data import generate
 
     generated = tmp_path / "generated"
     generate(customers=400, seed=3, out_dir=generated, end_date=AS_OF)

@@ -62,7 +62,7 @@ def test_identity_accuracy_against_truth(generated_run):
 
 
 def test_manager_spellings_are_one_manager_in_the_quality_mart(generated_run):
-    from ml.synthetic import params
+    from sample_data import params
 
     managers = _df(generated_run.warehouse, "SELECT manager FROM quality.quality_by_manager")["manager"]
     # the generator writes each manager in several spellings («Смирнова О.», «smirnova», …)

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.churn import simulate_history
 from ml.features import LeakageError, assert_no_leakage, build_features, load_config
+from sample_data.history import simulate_history
 
 CUT = pd.Timestamp("2024-03-01")
 

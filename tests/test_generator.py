@@ -1,4 +1,4 @@
-"""Tests of the synthetic data generator (ml.synthetic): structure, determinism and truth."""
+"""Tests of the synthetic data generator (sample_data): structure, determinism and truth."""
 from __future__ import annotations
 
 import email
@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ml.synthetic import generate
-from ml.synthetic.generator import BITRIX_HEADER
-from ml.synthetic.persons import BEHAVIOURS
+from sample_data import generate
+from sample_data.generator import BITRIX_HEADER
+from sample_data.persons import BEHAVIOURS
 
 CSV_SOURCES = {  # file: (source, id column, encoding, delimiter)
     "crm/contacts.csv": ("crm_contact", "contact_id", "utf-8", ","),

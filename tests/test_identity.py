@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ml.identity import evaluate_against_truth, resolve_identities
-from ml.identity.testing import fixture_records, load
+from sample_data.identity_records import fixture_records, load
 
 
 def clusters(con: duckdb.DuckDBPyConnection, table: str) -> set[frozenset[str]]:

@@ -9,7 +9,7 @@ from itertools import product
 import pytest
 
 from ml.identity import resolve_identities
-from ml.identity.testing import load, rec
+from sample_data.identity_records import load, rec
 from tests import test_identity
 
 con = test_identity.con  # the one-thread DuckDB fixture

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ml.identity import resolve_identities
-from ml.identity.testing import fixture_records, load, rec
+from sample_data.identity_records import fixture_records, load, rec
 
 
 @pytest.fixture()

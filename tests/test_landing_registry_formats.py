@@ -248,7 +248,7 @@ def test_eml_malformed_folded_address_is_kept_as_written(tmp_path, con):
 
 
 def test_generated_landing_folder_ingests_with_zero_rejects(tmp_path, con):
-    synthetic = pytest.importorskip("ml.synthetic")
+    synthetic = pytest.importorskip("sample_data")
     if not hasattr(synthetic, "generate"):
         pytest.skip("synthetic generator not available")
     synthetic.generate(customers=120, seed=3, out_dir=tmp_path / "landing", end_date="2026-11-15")

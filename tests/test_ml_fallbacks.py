@@ -22,12 +22,12 @@ from ml.churn import (
     recency_probability,
     score_churn,
     score_toxicity,
-    simulate_history,
     train_churn,
     train_toxicity,
 )
 from ml.clusters import fit_clusters
 from ml.features import build_features, load_config
+from sample_data.history import simulate_history
 
 START = pd.Timestamp("2023-01-01")
 

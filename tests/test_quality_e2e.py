@@ -119,7 +119,7 @@ def test_daily_job_with_quality_checks_passes_on_generated_data(tmp_path):
     quality marts are built, the Data Docs and the CRM import files are written."""
     from dagster_project.defs import quality
     from dagster_project.settings import AS_OF_TAG
-    from ml.synthetic import generate
+    from sample_data import generate
 
     landing = tmp_path / "landing"
     generate(customers=150, seed=11, out_dir=landing, end_date=SAMPLE_AS_OF)

@@ -153,7 +153,7 @@ def generate(customers: int, seed: int, out_dir: str | Path, end_date: str = "20
     counts["truth/persons.csv"] = write_csv(out / "truth/persons.csv", _persons_table(ps, banks))
     counts["truth/record_map.csv"] = write_csv(out / "truth/record_map.csv", record_map)
     meta = {"seed": seed, "customers": customers, "end_date": end_date, "years": years,
-            "generator": "ml.synthetic 1", "behaviour_types": BEHAVIOURS, "row_counts": counts,
+            "generator": "sample_data 1", "behaviour_types": BEHAVIOURS, "row_counts": counts,
             "notes": {"mail_source_record_id": "message_id column for messages.csv; Message-ID header "
                                                "(with angle brackets) for .eml/.mbox",
                       "tickets_csv": "cp1251, ';' delimiter, decimal comma in handling_minutes",

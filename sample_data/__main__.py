@@ -1,4 +1,4 @@
-"""`python -m ml.synthetic --customers N --seed S --out DIR`."""
+"""`python -m sample_data --customers N --seed S --out DIR`."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ from .generator import generate
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ml.synthetic", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m sample_data", description=__doc__)
     ap.add_argument("--customers", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--out", required=True)
