@@ -58,9 +58,9 @@ from threadpoolctl import threadpool_limits
 from ml.features import (
     MONTH_DAYS,
     PreparedData,
-    _build,
-    _cut_ns,
+    build_at,
     build_features,
+    cut_ns,
     feature_label,
     load_config,
     model_feature_columns,
@@ -129,14 +129,14 @@ def _future_purchases(prep: PreparedData, univ: np.ndarray, c, horizon) -> np.nd
     o = prep.tables.get("orders")
     if o is None or len(o["t"]) == 0:
         return np.zeros(len(univ))
-    m = _window_rows(o, _cut_ns(c), _cut_ns(c + pd.Timedelta(days=horizon))) & (o["kind"] == 0)
+    m = _window_rows(o, cut_ns(c), cut_ns(c + pd.Timedelta(days=horizon))) & (o["kind"] == 0)
     return np.bincount(o["code"][m], minlength=prep.n)[univ].astype(float)
 
 
 def _future_toxicity(prep: PreparedData, univ: np.ndarray, c, horizon, tcfg,
                      include_returns=True) -> tuple[np.ndarray, np.ndarray]:
     """(complaints per month, manager minutes per month) in [c, c + horizon) per code in ``univ``."""
-    c0, c1 = _cut_ns(c), _cut_ns(c + pd.Timedelta(days=horizon))
+    c0, c1 = cut_ns(c), cut_ns(c + pd.Timedelta(days=horizon))
     n = prep.n
     compl = np.zeros(n)
     mins = np.zeros(n)
@@ -315,8 +315,8 @@ def _dataset(prep: PreparedData, cutoffs, cfg, kind: str, categories, mcfg) -> p
     frames = []
     btyd_status: dict[str, str | None] = {}
     for c in cutoffs:
-        cut = _cut_ns(c)
-        f = _build(prep, cut, cfg, categories, None)
+        cut = cut_ns(c)
+        f = build_at(prep, cut, cfg, categories, None)
         categories = f.attrs["categories"]
         univ = np.flatnonzero(prep.first_ns < cut)  # the codes of f's rows, in order
         if kind == "churn":
@@ -405,7 +405,7 @@ def _informative(d: pd.DataFrame, names: list[str]) -> list[str]:
 
 def _has_complaint_data(prep: PreparedData, end: pd.Timestamp, cfg: Mapping) -> bool:
     """Any complaint ticket, manager minute or (when they count) return before ``end``."""
-    cut = _cut_ns(end)
+    cut = cut_ns(end)
     tk = prep.tables.get("tickets")
     if tk is not None and len(tk["t"]):
         m = tk["t"] < cut
@@ -437,7 +437,7 @@ def _train_impl(kind: str, data: Mapping[str, pd.DataFrame], as_of, cfg: dict) -
     end = _end(as_of)
     prep = prepare_data(data)
     # a cutoff before everybody's first time stamp has no rows
-    cuts = [c for c in labelled_cutoffs(end, horizon, step, n_cut) if (prep.first_ns < _cut_ns(c)).any()]
+    cuts = [c for c in labelled_cutoffs(end, horizon, step, n_cut) if (prep.first_ns < cut_ns(c)).any()]
     if kind == "toxicity" and not _has_complaint_data(prep, end, cfg):
         return _fallback(kind, "no_complaint_data: no complaint, return or manager time before the as-of date",
                          prep, None, data, as_of, cfg)
@@ -455,7 +455,7 @@ def _train_impl(kind: str, data: Mapping[str, pd.DataFrame], as_of, cfg: dict) -
     per_cut = max(1000, int(mcfg.get("train_sample", 150000)) // max(1, len(final_cuts)))
     # only customers known before the validation cutoff can have a row at any labelled cutoff
     keep = _sample_codes(prep, per_cut, seed, mcfg.get("train_strata", "first_seen_month"),
-                         eligible=prep.first_ns < _cut_ns(val_c))
+                         eligible=prep.first_ns < cut_ns(val_c))
     sprep = prep if keep is None else prep.subset(keep)
 
     # validation cutoff first: it fixes the category-mix columns for every cutoff
@@ -622,7 +622,7 @@ def _fallback(kind: str, reason: str, prep: PreparedData, labelled, data, as_of,
     if isinstance(labelled, list):  # cutoffs: build their labelled rows
         labelled = _dataset(prep, labelled, cfg, kind, None, mcfg) if labelled else None
     rows = labelled[labelled["cold"] == 0] if labelled is not None and len(labelled) else None
-    at_end = _build(prep, _cut_ns(end), cfg, None, None) if kind == "churn" else None
+    at_end = build_at(prep, cut_ns(end), cfg, None, None) if kind == "churn" else None
     btyd_status = at_end.attrs.get("btyd_status") if at_end is not None else None
     if kind == "churn":
         scorer = ScoreModel("bgnbd" if btyd_status == "ok" else "recency", horizon)
@@ -643,7 +643,7 @@ def _fallback(kind: str, reason: str, prep: PreparedData, labelled, data, as_of,
         scorer.fit_calibration(rows, y, cal_method)
     elif scorer.method == "past_rate":
         # nothing to map the rank score to a probability: the toxic rule's rate over the last horizon
-        univ = np.flatnonzero(prep.first_ns < _cut_ns(end))
+        univ = np.flatnonzero(prep.first_ns < cut_ns(end))
         inc = cfg.get("features", {}).get("complaints_include_returns", True)
         cpm, mpm = _future_toxicity(prep, univ, end - pd.Timedelta(days=horizon), horizon, mcfg, inc)
         rate = float(toxic_label(cpm, mpm, mcfg).mean()) if len(univ) else 0.0

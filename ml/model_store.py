@@ -28,10 +28,10 @@ def _as_date(x) -> date:
 
 def data_hash(data: Mapping[str, pd.DataFrame], as_of=None) -> str:
     """Order-independent content hash of the input tables (rows before ``as_of`` if given)."""
-    from ml.features import TIME_COLUMNS, _cut_ns, _to_ns
+    from ml.features import TIME_COLUMNS, cut_ns, to_ns
 
     h = hashlib.sha256()
-    cut = _cut_ns(as_of) if as_of is not None else None
+    cut = cut_ns(as_of) if as_of is not None else None
     for name in sorted(data):
         df = data[name]
         if not isinstance(df, pd.DataFrame):
@@ -40,7 +40,7 @@ def data_hash(data: Mapping[str, pd.DataFrame], as_of=None) -> str:
         if cut is not None and len(df):
             tcol = next((c for c in TIME_COLUMNS.get(name, []) if c in df.columns), None)
             if tcol is not None:
-                keep = _to_ns(df[tcol]) < cut
+                keep = to_ns(df[tcol]) < cut
         n_rows = len(df) if keep is None else int(keep.sum())
         cols = sorted(df.columns)
         h.update(f"{name}:{n_rows}:{','.join(map(str, cols))};".encode())
