@@ -48,6 +48,12 @@ def read(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     return value.strip() if value and value.strip() else variable.default
 
 
+def is_set(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    _BY_NAME[name]
+    value = (os.environ if environ is None else environ).get(name)
+    return bool(value and value.strip())
+
+
 def parse_date(value: str | None, name: str = "CLIENTPULSE_AS_OF") -> dt.date | None:
     if not value:
         return None

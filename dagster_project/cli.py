@@ -1,7 +1,9 @@
-"""`clientpulse` console script: generate a synthetic landing folder, run the whole graph once.
+"""`clientpulse` console script: generate a sample, run the whole graph as of a date, backfill.
 
     clientpulse generate --customers N --seed S --out DIR
     clientpulse run [--as-of YYYY-MM-DD]
+    clientpulse backfill --from YYYY-MM-DD --to YYYY-MM-DD [--every day|week|month]
+    clientpulse check-config [--config-dir DIR]
     clientpulse datasets febrl1|febrl2|febrl3|febrl4 --out DIR
     clientpulse datasets cdnow --out DIR [--until YYYY-MM-DD] [--customers N]
     clientpulse summary
@@ -65,59 +67,108 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sample_end_date(landing_dir: Path) -> dt.date | None:
-    """A generated sample records its last day in truth/meta.json; running "as of today" on an
-    old sample would call everyone dead, so a sample defaults to its own end date."""
-    meta = landing_dir / "truth" / "meta.json"
-    if not meta.is_file():
-        return None
-    import json
+def _check_config(config_dir: Path | None) -> bool:
+    from clientpulse_config import validate_all
 
-    end = json.loads(meta.read_text(encoding="utf-8")).get("end_date")
-    if end:
-        print(f"as-of date taken from the generated sample: {end} (set CLIENTPULSE_AS_OF to override)")
-    return dt.date.fromisoformat(end) if end else None
+    problems = validate_all(config_dir)
+    for problem in problems:
+        print(f"config error: {problem}", file=sys.stderr)
+    return not problems
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from dagster_project.settings import AS_OF_TAG, load_settings, parse_as_of
+def _partition_problem(as_of: dt.date) -> str | None:
+    from dagster_project.defs.partitions import as_of_partitions
 
-    if args.as_of:
-        os.environ["CLIENTPULSE_AS_OF"] = args.as_of
-    settings = load_settings()
-    as_of = settings.as_of or _sample_end_date(settings.landing_dir) or dt.date.today()
-    if not settings.landing_dir.is_dir():
-        print(f"error: landing folder {settings.landing_dir} does not exist (CLIENTPULSE_LANDING_DIR)", file=sys.stderr)
-        return 2
+    first = as_of_partitions.start.date()
+    last = as_of_partitions.get_last_partition_key()
+    if as_of < first:
+        return f"as-of {as_of} is before the first partition {first} (config/pipeline.yaml as_of.first_partition)"
+    if last is None or as_of.isoformat() > last:
+        return f"as-of {as_of} is not a complete day yet: the newest partition is {last}"
+    return None
+
+
+def _execute(dates: list[dt.date], environment, label: str) -> int:
+    """Materialise the daily job once per as-of partition, in order; stop at the first failure."""
     home = _ensure_dagster_home()
-    parse_as_of(as_of.isoformat())
-
     import dagster as dg
 
     from dagster_project.definitions import defs
+    from dagster_project.resources import resources_of
 
-    print(f"clientpulse run: as of {as_of}, landing {settings.landing_dir}, warehouse {settings.warehouse_path}, DAGSTER_HOME {home}")
-    started = time.perf_counter()
+    job = defs.resolve_job_def("daily_refresh")
+    # step-level INFO on the console; the full DEBUG event log stays in the Dagster instance
+    run_config = {"loggers": {"console": {"config": {"log_level": environment.log_level}}}}
+    print(f"clientpulse {label}: {len(dates)} partition(s) {dates[0]} .. {dates[-1]}, DAGSTER_HOME {home}")
     with dg.DagsterInstance.get() as instance:
-        job = defs.resolve_job_def("daily_refresh")
-        # step-level INFO on the console; the full DEBUG event log stays in the Dagster instance
-        run_config = {"loggers": {"console": {"config": {"log_level": os.environ.get("CLIENTPULSE_LOG_LEVEL", "INFO")}}}}
-        result = job.execute_in_process(
-            instance=instance, tags={AS_OF_TAG: as_of.isoformat()}, raise_on_error=False, run_config=run_config
-        )
-    elapsed = time.perf_counter() - started
-    if not result.success:
-        print(f"clientpulse run FAILED after {elapsed:.1f}s (run {result.run_id})", file=sys.stderr)
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.step_failure_data.error
-                message = error.message.strip() if error else "unknown error"
-                print(f"  step {event.step_key}: {message}", file=sys.stderr)
-        return 1
-    print(f"clientpulse run succeeded in {elapsed:.1f}s (run {result.run_id})")
-    # the run is over, so nothing writes the warehouse now; it also holds raw.* (not published)
-    print_summary(settings.warehouse_path)
+        for as_of in dates:
+            started = time.perf_counter()
+            result = job.execute_in_process(instance=instance, partition_key=as_of.isoformat(),
+                                            raise_on_error=False, run_config=run_config,
+                                            resources=resources_of(environment), tags={"clientpulse/command": label})
+            elapsed = time.perf_counter() - started
+            if not result.success:
+                print(f"as of {as_of}: FAILED after {elapsed:.1f}s (run {result.run_id})", file=sys.stderr)
+                for event in result.all_events:
+                    if event.is_step_failure:
+                        error = event.step_failure_data.error
+                        message = error.message.strip() if error else "unknown error"
+                        print(f"  step {event.step_key}: {message}", file=sys.stderr)
+                return 1
+            print(f"as of {as_of}: succeeded in {elapsed:.1f}s (run {result.run_id})")
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from clientpulse_config import env, load
+    from dagster_project.as_of import default_as_of
+
+    environment = env.from_env()
+    if not _check_config(environment.config_dir):
+        return 2
+    explicit = env.parse_date(args.as_of, "--as-of") or environment.as_of
+    as_of, source = default_as_of(explicit, environment.landing_dir, load("pipeline")["as_of"]["timezone"])
+    if not environment.landing_dir.is_dir():
+        print(f"error: landing folder {environment.landing_dir} does not exist (CLIENTPULSE_LANDING_DIR)", file=sys.stderr)
+        return 2
+    problem = _partition_problem(as_of)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    print(f"clientpulse run: as of {as_of} ({source}), landing {environment.landing_dir}, "
+          f"warehouse {environment.warehouse_path}")
+    status = _execute([as_of], environment, "run")
+    if status == 0:
+        # the run is over, so nothing writes the warehouse now; it also holds raw.* (not published)
+        print_summary(environment.warehouse_path)
+    return status
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """History from the shell: one run per as-of date, oldest first, as a UI backfill does."""
+    from clientpulse_config import env
+    from dagster_project.as_of import dates_between
+
+    environment = env.from_env()
+    if not _check_config(environment.config_dir):
+        return 2
+    dates = dates_between(env.parse_date(args.first, "--from"), env.parse_date(args.last, "--to"), args.every)
+    problems = [p for p in (_partition_problem(dates[0]), _partition_problem(dates[-1])) if p]
+    if problems:
+        print(f"error: {problems[0]}", file=sys.stderr)
+        return 2
+    status = _execute(dates, environment, "backfill")
+    if status == 0:
+        print_summary(environment.warehouse_path)
+    return status
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from clientpulse_config import env
+    from clientpulse_config.check import run_check
+
+    config_dir = Path(args.config_dir).resolve() if args.config_dir else env.from_env().config_dir
+    return run_check(config_dir)
 
 
 def print_summary(database: Path) -> None:
@@ -166,10 +217,9 @@ def print_summary(database: Path) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from dagster_project.settings import load_settings
+    from clientpulse_config import env
 
-    settings = load_settings()
-    db = Path(args.database) if args.database else settings.serving_path
+    db = Path(args.database) if args.database else env.from_env().serving_path
     if not db.exists():
         print(f"error: {db} does not exist; run `clientpulse run` first", file=sys.stderr)
         return 2
@@ -193,9 +243,18 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--customers", type=int, help="cdnow: a seeded random subset of this many customers")
     data.add_argument("--seed", type=int, default=0)
     data.set_defaults(func=cmd_datasets)
-    run = sub.add_parser("run", help="materialise the whole asset graph once")
-    run.add_argument("--as-of", help="YYYY-MM-DD; overrides CLIENTPULSE_AS_OF (default: today)")
+    run = sub.add_parser("run", help="materialise the whole asset graph as of one date (a daily partition)")
+    run.add_argument("--as-of", help="YYYY-MM-DD; default CLIENTPULSE_AS_OF, else the landing folder's "
+                                     "last day (truth/meta.json), else yesterday")
     run.set_defaults(func=cmd_run)
+    back = sub.add_parser("backfill", help="run the graph for every as-of date of a range, oldest first")
+    back.add_argument("--from", dest="first", required=True, help="first as-of date, YYYY-MM-DD")
+    back.add_argument("--to", dest="last", required=True, help="last as-of date, YYYY-MM-DD (always included)")
+    back.add_argument("--every", choices=["day", "week", "month"], default="day")
+    back.set_defaults(func=cmd_backfill)
+    check = sub.add_parser("check-config", help="validate every YAML config file (the shipped ones and yours)")
+    check.add_argument("--config-dir", help="your config folder (default CLIENTPULSE_CONFIG_DIR)")
+    check.set_defaults(func=cmd_check_config)
     summ = sub.add_parser("summary", help="print the summary of the published database")
     summ.add_argument("--database")
     summ.set_defaults(func=cmd_summary)

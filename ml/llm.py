@@ -5,13 +5,13 @@ with placeholders ([EMAIL_1], [PHONE_1], [CARD_1], [INN_1], [ADDRESS_1], [NAME_1
 
 Config (config/signals.yaml or any dict)::
 
-    llm: {enabled: false, base_url: "http://host:port/v1", model: "...", api_key_env: "CLIENTPULSE_LLM_KEY",
-          timeout: 30}
+    llm: {enabled: false, base_url: "http://host:port/v1", model: "...", timeout: 30}
+
+The key is a run setting (CLIENTPULSE_LLM_API_KEY), passed in by the asset.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.error
 import urllib.request
@@ -199,16 +199,15 @@ class OpenAICompatibleProvider:
         return result
 
 
-def provider_from_config(config: dict | None) -> OpenAICompatibleProvider | None:
-    """None unless ``config['llm']['enabled']`` is true (the default is off)."""
+def provider_from_config(config: dict | None, api_key: str | None = None) -> OpenAICompatibleProvider | None:
+    """None unless ``config['llm']['enabled']`` is true (the default is off); the key comes from the
+    run settings (CLIENTPULSE_LLM_API_KEY), never from the YAML."""
     llm = (config or {}).get("llm") or {}
     if not llm.get("enabled"):
         return None
     if not llm.get("base_url") or not llm.get("model"):
         raise ValueError("llm.enabled needs llm.base_url and llm.model")
-    key_env = llm.get("api_key_env")
-    return OpenAICompatibleProvider(llm["base_url"], llm["model"], os.environ.get(key_env) if key_env else None,
-                                    float(llm.get("timeout", 30)))
+    return OpenAICompatibleProvider(llm["base_url"], llm["model"], api_key, float(llm.get("timeout", 30)))
 
 
 LLM_COLUMNS = ("message_id", "llm_tone", "llm_markers", "llm_evidence", "llm_ok", "llm_error")

@@ -43,17 +43,26 @@ class PipelineRun:
     result: object
 
 
-def run_pipeline(root: Path, landing: Path, as_of: str) -> PipelineRun:
-    """Materialise the daily job (all assets, dbt included) in process into ``root``."""
+def run_pipeline(root: Path, landing: Path, as_of: str, config_dir: Path | None = None,
+                 instance=None) -> PipelineRun:
+    """Materialise the daily job (all assets, dbt included) for the ``as_of`` partition, with
+    resources pointing at ``root`` (warehouse, serving file) and ``landing``."""
     import dagster as dg
 
     from dagster_project.definitions import defs
-    from dagster_project.settings import AS_OF_TAG
+    from dagster_project.resources import resources_for
 
-    with pipeline_env(root, landing, as_of), dg.DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def("daily_refresh").execute_in_process(
-            instance=instance, tags={AS_OF_TAG: as_of}, raise_on_error=False
+    def execute(dagster_instance):
+        return defs.resolve_job_def("daily_refresh").execute_in_process(
+            instance=dagster_instance, partition_key=as_of, raise_on_error=False,
+            resources=resources_for(root, landing, config_dir),
         )
+
+    if instance is not None:
+        result = execute(instance)
+    else:
+        with dg.DagsterInstance.ephemeral() as ephemeral:
+            result = execute(ephemeral)
     return PipelineRun(root, landing, root / "warehouse.duckdb", root / "serving.duckdb", as_of, result)
 
 

@@ -16,7 +16,7 @@ def test_bad_as_of_is_a_readable_error(tmp_path, capsys):
     (tmp_path / "landing").mkdir()
     with pipeline_env(tmp_path, tmp_path / "landing", None):
         assert main(["run", "--as-of", "31.01.2026"]) == 1
-    assert "CLIENTPULSE_AS_OF must be YYYY-MM-DD" in capsys.readouterr().err
+    assert "--as-of must be YYYY-MM-DD" in capsys.readouterr().err
 
 
 def test_failing_step_exits_non_zero_and_names_the_step(tmp_path, capsys, monkeypatch):
@@ -30,7 +30,7 @@ def test_failing_step_exits_non_zero_and_names_the_step(tmp_path, capsys, monkey
         monkeypatch.setenv("CLIENTPULSE_WAREHOUSE", str(blocker / "warehouse.duckdb"))
         assert main(["run"]) == 1
     err = capsys.readouterr().err
-    assert "clientpulse run FAILED" in err and "step ingest_landing" in err
+    assert "as of 2026-01-31: FAILED" in err and "step ingest_landing" in err
 
 
 def test_generate_writes_a_landing_folder_with_truth(tmp_path, capsys):

@@ -8,7 +8,22 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.defs.ingest import asset_checks, assets, ingest_job, jobs, landing_folder_sensor, sensors
+from clientpulse_config import env as environment
+from dagster_project.defs.ingest.assets import (
+    ingest_job,
+    ingest_landing_asset,
+    landed_equals_raw_plus_rejected,
+    landing_folder_sensor,
+)
+from dagster_project.resources import resources_of
+
+assets, asset_checks, jobs, sensors = [ingest_landing_asset], [landed_equals_raw_plus_rejected], [ingest_job], [
+    landing_folder_sensor]
+
+
+def _resources():
+    """The resources the CLI would build from the test's environment variables."""
+    return resources_of(environment.from_env())
 
 
 def write(root: Path, rel: str, text: str | bytes, encoding: str = "utf-8") -> None:
@@ -42,7 +57,7 @@ _instance = dg.DagsterInstance.ephemeral()
 
 
 def _materialize():
-    return dg.materialize([*assets, *asset_checks], raise_on_error=True, instance=_instance)
+    return dg.materialize([*assets, *asset_checks], raise_on_error=True, instance=_instance, resources=_resources())
 
 
 def test_materialize_ingest_assets_and_check(env):
@@ -82,9 +97,7 @@ def test_check_fails_when_rows_go_missing(env):
     _materialize()
     with duckdb.connect(str(wh)) as con:
         con.execute("DELETE FROM raw.crm_orders")
-    from dagster_project.defs.ingest.assets import landed_equals_raw_plus_rejected
-
-    result = landed_equals_raw_plus_rejected()
+    result = landed_equals_raw_plus_rejected(warehouse=_resources()["warehouse"])
     assert result.passed is False
     assert result.metadata["files_failing"].value == 1
 
@@ -92,20 +105,20 @@ def test_check_fails_when_rows_go_missing(env):
 def test_sensor_cursor_follows_landing_changes(env):
     landing, _ = env
     instance = dg.DagsterInstance.ephemeral()
-    ctx = dg.build_sensor_context(instance=instance, cursor=None)
+    ctx = dg.build_sensor_context(instance=instance, cursor=None, resources=_resources())
     first = landing_folder_sensor(ctx)
     assert isinstance(first, dg.RunRequest)
     cursor = ctx.cursor
-    ctx2 = dg.build_sensor_context(instance=instance, cursor=cursor)
+    ctx2 = dg.build_sensor_context(instance=instance, cursor=cursor, resources=_resources())
     assert isinstance(landing_folder_sensor(ctx2), dg.SkipReason)
     write(landing, "marketing/events.csv", "event_id,event_type\ne1,email_open\n")
-    ctx3 = dg.build_sensor_context(instance=instance, cursor=cursor)
+    ctx3 = dg.build_sensor_context(instance=instance, cursor=cursor, resources=_resources())
     req = landing_folder_sensor(ctx3)
     assert isinstance(req, dg.RunRequest) and ctx3.cursor != cursor
     # truth/ and other folders do not trigger
     cursor = ctx3.cursor
     write(landing, "truth/other.csv", "a\n")
-    assert isinstance(landing_folder_sensor(dg.build_sensor_context(instance=instance, cursor=cursor)),
+    assert isinstance(landing_folder_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=_resources())),
                       dg.SkipReason)
 
 
@@ -180,7 +193,7 @@ def test_files_matching_no_pattern_are_routed_by_content(tmp_path, monkeypatch):
 
 
 def test_definitions_load():
-    defs = dg.Definitions(assets=assets, asset_checks=asset_checks, jobs=jobs, sensors=sensors)
+    defs = dg.Definitions(assets=assets, asset_checks=asset_checks, jobs=jobs, sensors=sensors, resources=_resources())
     job = defs.resolve_job_def("ingest_job")
     assert job.name == ingest_job.name
     specs = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}

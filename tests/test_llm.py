@@ -87,9 +87,7 @@ def fake_llm():
 
 def test_provider_sends_no_pii(fake_llm, monkeypatch):
     url, seen = fake_llm
-    monkeypatch.setenv("TEST_LLM_KEY", "sk-test")
-    provider = provider_from_config({"llm": {"enabled": True, "base_url": url, "model": "m",
-                                             "api_key_env": "TEST_LLM_KEY"}})
+    provider = provider_from_config({"llm": {"enabled": True, "base_url": url, "model": "m"}}, api_key="sk-test")
     res = provider.analyze(TEXT, known_names=["Ольга Смирнова"])
     assert res.ok and res.tone == -0.6 and res.markers["passive_aggressive"]
     (req,) = seen

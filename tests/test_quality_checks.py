@@ -15,17 +15,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.defs import quality
-from dagster_project.defs.quality.checks import (
-    STANDARD_TABLES,
-    SUMMARY_CHECK,
-    check_results,
-    is_blocking,
-    rule_columns,
-    table_rules,
-    write_data_docs,
-)
+from dagster_project.defs.quality.checks import STANDARD_TABLES, SUMMARY_CHECK, check_results, standard_checks
+from dagster_project.resources import resources_for
 from data_quality.standard import run_standard
+from data_quality.standard.tables import is_blocking, rule_columns, table_rules, write_data_docs
 
 AS_OF = dt.date(2026, 11, 15)
 
@@ -138,7 +131,7 @@ def test_duplicate_customer_ids_block_and_orders_broken_key_blocks():
 
 
 def test_rule_severity_maps_to_blocking_specs():
-    for check in quality.asset_checks:
+    for check in standard_checks:
         for spec in check.check_specs:
             table = next(t for t, (k, _) in STANDARD_TABLES.items() if k == spec.asset_key)
             if spec.name == SUMMARY_CHECK:
@@ -186,10 +179,7 @@ def _warehouse(root: Path, broken: bool) -> Path:
 def _run_checks(tmp_path: Path, monkeypatch, broken: bool):
     root = tmp_path / ("broken" if broken else "clean")
     root.mkdir()
-    wh = _warehouse(root, broken)
-    monkeypatch.setenv("CLIENTPULSE_WAREHOUSE", str(wh))
-    monkeypatch.setenv("CLIENTPULSE_SERVING", str(root / "serving.duckdb"))
-    monkeypatch.setenv("CLIENTPULSE_AS_OF", AS_OF.isoformat())
+    _warehouse(root, broken)
     ran = []
 
     @dg.asset(key=["marts", "downstream_of_contacts"], deps=[dg.AssetKey(["staging", "stg_crm_contacts"])])
@@ -202,9 +192,11 @@ def _run_checks(tmp_path: Path, monkeypatch, broken: bool):
 
     others = [dg.AssetSpec(["staging", "stg_orders"]), dg.AssetSpec(["core", "customers"])]
     result = dg.materialize(
-        [stg_crm_contacts, downstream, *others, *quality.asset_checks],
+        [stg_crm_contacts, downstream, *others, *standard_checks],
         selection=dg.AssetSelection.assets(stg_crm_contacts, downstream) | dg.AssetSelection.all_asset_checks(),
         raise_on_error=False,
+        resources=resources_for(root, root / "landing"),
+        tags={"dagster/partition": AS_OF.isoformat()},
     )
     evaluations = {(tuple(e.asset_key.path), e.check_name): e for e in result.get_asset_check_evaluations()}
     return root, result, evaluations, ran
@@ -216,7 +208,7 @@ def test_dagster_checks_pass_on_clean_warehouse_and_write_docs(tmp_path, monkeyp
     assert ran == [True]
     blocking_failed = [k for k, e in evals.items() if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
     assert blocking_failed == []
-    assert len(evals) == sum(len(c.check_specs) for c in quality.asset_checks)
+    assert len(evals) == sum(len(c.check_specs) for c in standard_checks)
     docs = root / "quality_docs"
     assert (docs / "index.html").is_file() and (docs / "core_customers" / "index.html").is_file()
     summary = evals[(("staging", "stg_crm_contacts"), SUMMARY_CHECK)]

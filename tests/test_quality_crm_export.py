@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dagster_project.defs.quality.crm_export import (
+from data_quality.crm_export import (
     GOLDEN_FIELDS,
     export_crm_files,
     load_export_config,

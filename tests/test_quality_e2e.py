@@ -4,7 +4,6 @@ coverage «точка А» and its history, and the daily job with the quality c
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -15,7 +14,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import SAMPLE_AS_OF, failure_messages, pipeline_env
+from clientpulse_config.dbt_vars import analytics_vars_json
+from tests.conftest import SAMPLE_AS_OF, failure_messages, run_pipeline
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt"
 
@@ -86,7 +86,7 @@ def _dbt(warehouse: Path, target: Path, as_of: str, select: str) -> None:
     env = {**os.environ, "CLIENTPULSE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(DBT_DIR), "--profiles-dir",
-         str(DBT_DIR), "--target-path", str(target), "--select", select, "--vars", json.dumps({"as_of": as_of})],
+         str(DBT_DIR), "--target-path", str(target), "--select", select, "--vars", analytics_vars_json(as_of)],
         capture_output=True, text=True, env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -104,33 +104,18 @@ def test_coverage_history_keeps_one_snapshot_per_as_of(generated_run, tmp_path):
     assert rows == {SAMPLE_AS_OF: per_date, "2026-11-16": per_date}
 
 
-def _defs_with_quality() -> dg.Definitions:
-    from dagster_project.definitions import defs
-    from dagster_project.defs import quality
-
-    keys = defs.resolve_asset_graph().get_all_asset_keys()
-    if dg.AssetKey(["serving", "crm_import_file"]) in keys:  # already wired in definitions.py
-        return defs
-    return dg.Definitions.merge(defs, dg.Definitions(assets=quality.assets, asset_checks=quality.asset_checks))
-
-
 def test_daily_job_with_quality_checks_passes_on_generated_data(tmp_path):
     """The clean generated sample (with its deliberate junk) passes every blocking check, the
     quality marts are built, the Data Docs and the CRM import files are written."""
-    from dagster_project.defs import quality
-    from dagster_project.settings import AS_OF_TAG
+    from dagster_project.defs.quality.checks import standard_checks
     from sample_data import generate
 
     landing = tmp_path / "landing"
     generate(customers=150, seed=11, out_dir=landing, end_date=SAMPLE_AS_OF)
-    defs = _defs_with_quality()
-    with pipeline_env(tmp_path, landing, SAMPLE_AS_OF), dg.DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def("daily_refresh").execute_in_process(
-            instance=instance, tags={AS_OF_TAG: SAMPLE_AS_OF}, raise_on_error=False
-        )
+    result = run_pipeline(tmp_path, landing, SAMPLE_AS_OF).result
     assert result.success, failure_messages(result)
     evals = {(tuple(e.asset_key.path), e.check_name): e for e in result.get_asset_check_evaluations()}
-    ours = {(tuple(s.asset_key.path), s.name): s for c in quality.asset_checks for s in c.check_specs}
+    ours = {(tuple(s.asset_key.path), s.name): s for c in standard_checks for s in c.check_specs}
     assert set(ours) <= set(evals)
     blocking_failed = [k for k, s in ours.items() if s.blocking and not evals[k].passed]
     assert blocking_failed == []

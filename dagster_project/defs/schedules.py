@@ -1,21 +1,22 @@
-"""The daily run of the whole graph, as of the scheduled day."""
-
-
-import datetime
+"""The daily run of the whole graph: each day's run materialises yesterday's as-of partition."""
 
 import dagster as dg
 
-from dagster_project.settings import AS_OF_TAG
+from clientpulse_config import load
+
+_SCHEDULE = load("pipeline")["schedule"]
 
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
     selection=dg.AssetSelection.all(),
-    description="Everything, from landing files to the published BI database, as of one date.",
+    description="Everything, from landing files to the published BI database, as of one date (the partition).",
 )
 
-
-@dg.schedule(job=daily_refresh_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Moscow")
-def daily_refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """06:00 Moscow: yesterday's data is complete, so the as-of date is the previous day."""
-    as_of = context.scheduled_execution_time.date() - datetime.timedelta(days=1)
-    return dg.RunRequest(run_key=as_of.isoformat(), tags={AS_OF_TAG: as_of.isoformat()})
+# The partition's timezone is the schedule's: at 06:00 local time yesterday's data is complete.
+daily_refresh_schedule = dg.build_schedule_from_partitioned_job(
+    daily_refresh_job,
+    name="daily_refresh_schedule",
+    hour_of_day=int(_SCHEDULE["hour_of_day"]),
+    minute_of_hour=int(_SCHEDULE["minute_of_hour"]),
+    description="Every morning: the whole graph as of yesterday (the newest complete daily partition).",
+)

@@ -1,20 +1,21 @@
 """dbt models as Dagster assets, split by layer so Python steps can sit between layers.
 
 staging/intermediate run after ingestion and normalisation; marts after identity resolution;
-serving (customer_360) after the ML scores. Every step passes the run's as-of date as a dbt var.
+serving (customer_360) after the ML scores. Every step passes the partition's as-of date as a
+dbt var.
 """
 
 
 import json
 import os
-import sys
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
-from data_quality.config import load_yaml
+from clientpulse_config.dbt_vars import analytics_vars
+from dagster_project.as_of import partition_date
+from dagster_project.defs.partitions import as_of_partitions, one_date_per_run
+from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 
 from .project import ClientpulseDbtTranslator, dbt_project, ensure_manifest
 
@@ -22,11 +23,13 @@ MANIFEST = ensure_manifest()
 TRANSLATOR = ClientpulseDbtTranslator()
 
 
-def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    as_of = resolve_as_of(context.run.tags)
-    os.environ["CLIENTPULSE_WAREHOUSE"] = str(load_settings().warehouse_path)
+def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
+             settings: PipelineSettings):
+    as_of = partition_date(context)
+    # dbt's profile reads the warehouse path from the environment of its subprocess
+    os.environ["CLIENTPULSE_WAREHOUSE"] = str(warehouse.file)
     # thresholds from config/analytics.yaml (a user's CLIENTPULSE_CONFIG_DIR copy wins) + the as-of date
-    dbt_vars = {**load_yaml("analytics.yaml"), "as_of": as_of.isoformat()}
+    dbt_vars = analytics_vars(as_of, settings.user_config_dir)
     context.log.info(f"dbt build as of {as_of}")
     yield from dbt.cli(
         ["build", "--indirect-selection", "buildable", "--vars", json.dumps(dbt_vars)], context=context
@@ -43,9 +46,12 @@ def _layer_assets(name: str, select: str):
         dagster_dbt_translator=TRANSLATOR,
         project=dbt_project,
         pool=WAREHOUSE_POOL,
+        partitions_def=as_of_partitions,
+        backfill_policy=one_date_per_run,
     )
-    def _layer(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from _run_dbt(context, dbt)
+    def _layer(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
+               settings: PipelineSettings):
+        yield from _run_dbt(context, dbt, warehouse, settings)
 
     return _layer
 
@@ -54,6 +60,3 @@ dbt_staging_models = _layer_assets("dbt_staging", "path:models/staging path:mode
 dbt_mart_models = _layer_assets("dbt_marts", "path:models/marts path:models/quality")
 dbt_serving_models = _layer_assets("dbt_serving", "path:models/serving")
 
-
-# The dbt next to this interpreter: `make`, the CLI and the UI need no activated venv.
-dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt")))

@@ -10,8 +10,10 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
-from dagster_project.warehouse import connect, ensure_schema, table_exists
+from dagster_project.as_of import partition_date
+from dagster_project.defs.partitions import as_of_partitions, one_date_per_run
+from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
+from dagster_project.warehouse import ensure_schema, table_exists
 
 IDENTITY_OUTPUTS = ("customer_identity", "customers", "customer_aliases", "identity_review_pairs")
 
@@ -47,17 +49,18 @@ def _read_decisions(path: Path) -> pd.DataFrame | None:
     ],
     group_name="identity",
     pool=WAREHOUSE_POOL,
+    partitions_def=as_of_partitions,
+    backfill_policy=one_date_per_run,
 )
-def identity_resolution(context: dg.AssetExecutionContext):
-    from ml.identity import evaluate_against_truth, load_config, resolve_identities
+def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
+    from ml.identity import evaluate_against_truth, resolve_identities
 
-    settings = load_settings()
-    as_of = resolve_as_of(context.run.tags)
-    config = load_config()
+    as_of = partition_date(context)
+    config = settings.config("identity")
     # Reviewed pairs (must_link / cannot_link): config `decisions.path`, relative to the data folder.
     decisions_path = Path((config.get("decisions") or {}).get("path") or "identity_decisions.csv")
-    decisions = _read_decisions(decisions_path if decisions_path.is_absolute() else settings.data_dir / decisions_path)
-    with connect(settings.warehouse_path) as con:
+    decisions = _read_decisions(decisions_path if decisions_path.is_absolute() else warehouse.data_dir / decisions_path)
+    with warehouse.connect() as con:
         ensure_schema(con, "core")
         previous = (
             con.execute("SELECT customer_id, source, source_record_id FROM core.customer_identity").df()
@@ -79,7 +82,7 @@ def identity_resolution(context: dg.AssetExecutionContext):
         )
         stats = dict(result.stats)
         truth_metrics = {}
-        truth = settings.landing_dir / "truth" / "record_map.csv"
+        truth = settings.landing / "truth" / "record_map.csv"
         if truth.is_file():
             identity = con.execute("SELECT customer_id, source, source_record_id FROM core.customer_identity").df()
             record_map = pd.read_csv(truth, dtype=str, keep_default_na=False)
@@ -141,10 +144,9 @@ def identity_resolution(context: dg.AssetExecutionContext):
 
 
 @dg.asset_check(asset=dg.AssetKey(["core", "customer_identity"]), blocking=True, pool=WAREHOUSE_POOL)
-def every_record_has_one_customer() -> dg.AssetCheckResult:
+def every_record_has_one_customer(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Nothing lost: the identity input and output hold the same records, each exactly once."""
-    settings = load_settings()
-    with connect(settings.warehouse_path) as con:
+    with warehouse.connect() as con:
         missing, duplicated, extra = con.execute(
             """
             WITH i AS (SELECT source, source_record_id, count(*) AS n FROM core.customer_identity GROUP BY ALL)

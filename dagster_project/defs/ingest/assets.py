@@ -6,8 +6,7 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_project.settings import WAREHOUSE_POOL, load_settings
-from dagster_project.warehouse import connect
+from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from data_quality.landing import (
     RAW_TABLES,
     IngestReport,
@@ -84,17 +83,17 @@ def _files_table(report: IngestReport, table: str | None = None) -> str:
     description="Read every new or changed landing file into raw.* (nothing lost: rejects go to "
                 "raw.rejected_rows); unchanged files are skipped, deleted files' rows removed.",
 )
-def ingest_landing_asset(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
-    settings = load_settings()
-    cfg = load_landing_config()
-    with connect(settings.warehouse_path) as con:
-        report = ingest_landing(con, settings.landing_dir, cfg)
+def ingest_landing_asset(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                         settings: PipelineSettings) -> Iterator[dg.MaterializeResult]:
+    cfg = load_landing_config(settings.config("sources"), settings.mapping_dirs())
+    with warehouse.connect() as con:
+        report = ingest_landing(con, settings.landing, cfg)
         for note in report.notes:
             context.log.info(note)
         for w in report.warnings:
             context.log.warning(w)
         changed = report.changed()
-        context.log.info(f"landing {settings.landing_dir}: {len(report.files)} files, {len(changed)} (re)ingested "
+        context.log.info(f"landing {settings.landing}: {len(report.files)} files, {len(changed)} (re)ingested "
                          f"or removed")
         rejected_files = [f for f in report.files if f.status == "rejected"]
         for table, key in TABLE_KEYS.items():
@@ -121,7 +120,7 @@ def ingest_landing_asset(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
         })
         yield dg.MaterializeResult(asset_key=REGISTRY_KEY, metadata={
             "dagster/row_count": dg.MetadataValue.int(_count(con, "file_registry")),
-            "fingerprint": dg.MetadataValue.text(landing_fingerprint(settings.landing_dir, cfg)),
+            "fingerprint": dg.MetadataValue.text(landing_fingerprint(settings.landing, cfg)),
             "files": dg.MetadataValue.md(_files_table(report)),
             "warnings": dg.MetadataValue.int(len(report.warnings)),
         })
@@ -135,9 +134,8 @@ def ingest_landing_asset(context: dg.AssetExecutionContext) -> Iterator[dg.Mater
                 "registered file.",
     pool=WAREHOUSE_POOL,
 )
-def landed_equals_raw_plus_rejected() -> dg.AssetCheckResult:
-    settings = load_settings()
-    with connect(settings.warehouse_path) as con:
+def landed_equals_raw_plus_rejected(warehouse: Warehouse) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
         rows = reconcile(con)
     bad = [r for r in rows if not r["ok"]]
     table = _markdown(["file", "landed", "raw", "rejected", "problem"],
@@ -168,10 +166,9 @@ ingest_job = dg.define_asset_job("ingest_job", selection=dg.AssetSelection.group
                 "disappear (cursor = fingerprint of paths, sizes and mtimes; the warehouse is not "
                 "opened, so the sensor never competes for the DuckDB lock).",
 )
-def landing_folder_sensor(context: dg.SensorEvaluationContext):
-    settings = load_settings()
-    fingerprint = landing_fingerprint(settings.landing_dir, load_landing_config())
+def landing_folder_sensor(context: dg.SensorEvaluationContext, settings: PipelineSettings):
+    fingerprint = landing_fingerprint(settings.landing, load_landing_config(settings.config("sources"), settings.mapping_dirs()))
     if fingerprint == context.cursor:
-        return dg.SkipReason(f"no change in {settings.landing_dir}")
+        return dg.SkipReason(f"no change in {settings.landing}")
     context.update_cursor(fingerprint)
     return dg.RunRequest(run_key=f"landing-{fingerprint}", tags={"clientpulse/landing_fingerprint": fingerprint})

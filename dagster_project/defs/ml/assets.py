@@ -1,23 +1,19 @@
 """ML and text assets: message signals → health & alerts; features → clusters; churn & toxicity.
 
-Thin wiring: the logic is in `ml.signals`, `ml.health`, `ml.alerts`, `ml.notify`, `ml.features`,
-`ml.clusters` and `ml.churn`; here we read facts up to the as-of date, call them and store the
-results (snapshots keyed by as_of where history matters).
+Declarations only: each step's decisions are in `ml.steps` (over `ml.signals`, `ml.health`,
+`ml.features`, `ml.clusters`, `ml.churn`); here the facts up to the partition's as-of date are
+read, the step is called and its frames stored (snapshots keyed by as_of where history matters).
 """
 
-import datetime as dt
 import json
-import os
-from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 
-from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
-from dagster_project.warehouse import connect, replace_table, table_exists
-from data_quality.config import load_yaml
-
-from .data import load_customer_facts, load_message_texts, replace_snapshot
+from dagster_project.as_of import partition_date
+from dagster_project.defs.partitions import as_of_partitions, one_date_per_run
+from dagster_project.ml_data import load_customer_facts, load_message_texts, replace_snapshot
+from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
+from dagster_project.warehouse import replace_table, table_exists
 
 ML_KINDS = {"python", "scikitlearn", "duckdb"}
 IDENTITY = dg.AssetKey(["core", "customer_identity"])
@@ -26,26 +22,6 @@ STAGING_FACTS = [
     for t in ("stg_orders", "stg_support_tickets", "stg_marketing_events", "stg_phone_calls", "stg_mail_messages")
 ]
 CUSTOMER_ORDERS = dg.AssetKey(["staging", "int_customer_orders"])  # dbt: line items summed, deduplicated
-
-
-def _with_every_customer(scores: pd.DataFrame, customer_ids: pd.Series, as_of: dt.date, previous) -> pd.DataFrame:
-    """A customer with no correspondence and no tickets shows no risk signal: health 100, not NULL."""
-    missing = pd.Index(customer_ids.dropna().unique()).difference(pd.Index(scores["customer_id"]))
-    if missing.empty:
-        return scores
-    as_of_value = scores["as_of"].iloc[0] if len(scores) and "as_of" in scores else as_of  # same type as the rest
-    quiet = pd.DataFrame({"customer_id": missing, "as_of": as_of_value, "health_score": 100.0,
-                          "risk_points": 0.0, "health_band": "healthy", "top_reasons": ""})
-    if previous is not None and "health_score" in previous:
-        before = previous.set_index("customer_id")["health_score"]
-        quiet["health_delta"] = 100.0 - quiet["customer_id"].map(before)
-    quiet = quiet.reindex(columns=scores.columns)
-    for column in scores.columns:
-        if column in quiet and quiet[column].isna().all() and scores[column].dtype != object:
-            quiet[column] = quiet[column].astype(scores[column].dtype, errors="ignore")
-    if scores.empty:
-        return quiet.reset_index(drop=True)
-    return pd.concat([scores, quiet], ignore_index=True)
 
 
 def _spec(name: str, description: str, deps=()) -> dg.AssetSpec:
@@ -58,22 +34,24 @@ def _spec(name: str, description: str, deps=()) -> dg.AssetSpec:
     group_name="ml",
     kinds={"python", "duckdb"},
     pool=WAREHOUSE_POOL,
+    partitions_def=as_of_partitions,
+    backfill_policy=one_date_per_run,
     description="Per message (mail, ticket text, call transcript): language, tone in [-1, 1], markers and evidence "
     "(ml.message_signals); with llm.enabled also an anonymised outside model's second opinion (ml.message_llm_signals).",
 )
-def message_signals(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def message_signals(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                    settings: PipelineSettings) -> dg.MaterializeResult:
     from ml.llm import provider_from_config, second_opinion
     from ml.signals import score_messages
 
-    settings = load_settings()
-    as_of = resolve_as_of(context.run.tags)
-    config = load_yaml("signals.yaml")
-    with connect(settings.warehouse_path) as con:
+    as_of = partition_date(context)
+    config = settings.config("signals")
+    with warehouse.connect() as con:
         texts = load_message_texts(con, as_of)
         signals = score_messages(texts, config=config)
         rows = replace_table(con, "ml", "message_signals", signals)
         # optional outside model (off by default): anonymised second opinion on the flagged messages
-        provider = provider_from_config(config)
+        provider = provider_from_config(config, api_key=settings.llm_api_key)
         llm = second_opinion(signals, texts, provider, int((config.get("llm") or {}).get("max_messages", 200)))
         replace_table(con, "ml", "message_llm_signals", llm)
     markers = [c for c in signals.columns if c.startswith(("is_", "asks_", "mentions_")) or c.endswith(("_complaint", "_request"))]
@@ -96,24 +74,18 @@ def message_signals(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     ],
     group_name="ml",
     pool=WAREHOUSE_POOL,
+    partitions_def=as_of_partitions,
+    backfill_policy=one_date_per_run,
 )
-def customer_health(context: dg.AssetExecutionContext):
-    from ml.alerts import build_alerts
-    from ml.health import health_scores
-    from ml.notify import post_alerts
-    from ml.signals import customer_trends, ticket_patterns
+def customer_health(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
+    from ml.steps import notify, score_health
 
-    settings = load_settings()
-    as_of = resolve_as_of(context.run.tags)
-    signals_config = load_yaml("signals.yaml")
-    health_config = load_yaml("health.yaml")
-    with connect(settings.warehouse_path) as con:
+    as_of = partition_date(context)
+    with warehouse.connect() as con:
         signals = con.execute(
             "SELECT * FROM ml.message_signals WHERE cast(sent_at AS date) <= $as_of ORDER BY message_id", {"as_of": as_of}
         ).df()
         facts = load_customer_facts(con, as_of)
-        trends = customer_trends(signals, as_of, signals_config)
-        patterns = ticket_patterns(facts["tickets"], as_of, signals_config)
         previous = None
         if table_exists(con, "ml", "health_history"):
             previous = con.execute(
@@ -121,9 +93,8 @@ def customer_health(context: dg.AssetExecutionContext):
                 {"as_of": as_of},
             ).df()
             previous = previous if len(previous) else None
-        scores, factors = health_scores(trends, patterns, as_of, health_config, previous)
-        scores = _with_every_customer(scores, facts["customers"]["customer_id"], as_of, previous)
-        alerts = build_alerts(scores, previous, factors, health_config)
+        health = score_health(signals, facts, as_of, previous, settings.config("signals"), settings.config("health"))
+        scores, factors, alerts = health.scores, health.factors, health.alerts
         counts = {
             "health_scores": replace_table(con, "ml", "health_scores", scores),
             "health_factors": replace_table(con, "ml", "health_factors", factors),
@@ -132,12 +103,9 @@ def customer_health(context: dg.AssetExecutionContext):
         replace_snapshot(con, "ml", "health_history", scores.drop(columns=["as_of"], errors="ignore"), as_of)
         counts["health_history"] = con.execute("SELECT count(*) FROM ml.health_history").fetchone()[0]
 
-    posted = 0
-    webhook = os.environ.get("CLIENTPULSE_ALERT_WEBHOOK")
-    if webhook and len(alerts):
-        kind = os.environ.get("CLIENTPULSE_ALERT_KIND", "slack")
-        posted = post_alerts(alerts, webhook, kind=kind, chat_id=os.environ.get("CLIENTPULSE_ALERT_CHAT_ID"))
-        context.log.info(f"posted {posted} alert messages to the {kind} webhook")
+    posted = notify(alerts, settings.alert_webhook, settings.alert_kind, settings.alert_chat_id)
+    if posted:
+        context.log.info(f"posted {posted} alert messages to the {settings.alert_kind} webhook")
     bands = scores["health_band"].value_counts().to_dict() if len(scores) else {}
     yield dg.MaterializeResult(
         asset_key=["ml", "health_scores"],
@@ -169,17 +137,6 @@ def _warn_check(asset: str, check: str, description: str) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(check, asset=dg.AssetKey(["ml", asset]), description=description)
 
 
-BTYD_COLUMNS = {"p_alive": "p_alive", "btyd_expected_purchases": "expected_purchases", "btyd_p_no_purchase": "p_no_purchase"}
-
-
-def _customer_btyd(features: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """Per-customer BG/NBD expectations of the run (the churn model's BTYD inputs and its baseline)."""
-    out = features.reindex(columns=["customer_id", "frequency", "recency_days", "tenure_days", *BTYD_COLUMNS]).rename(columns=BTYD_COLUMNS)
-    return out.assign(horizon_days=int(config.get("features", {}).get("btyd", {}).get("horizon_days", 90)),
-                      btyd_status=features.attrs.get("btyd_status"),
-                      btyd_params=json.dumps(features.attrs.get("btyd_params") or {}, default=float))
-
-
 @dg.multi_asset(
     specs=[
         _spec("customer_features", "Point-in-time features per customer as of the date (only data before it).", [IDENTITY, *STAGING_FACTS, CUSTOMER_ORDERS, dg.AssetKey(["ml", "message_signals"])]),
@@ -193,32 +150,22 @@ def _customer_btyd(features: pd.DataFrame, config: dict) -> pd.DataFrame:
     ],
     group_name="ml",
     pool=WAREHOUSE_POOL,
+    partitions_def=as_of_partitions,
+    backfill_policy=one_date_per_run,
 )
-def customer_segments(context: dg.AssetExecutionContext):
-    from ml.clusters import fit_clusters
-    from ml.features import build_features
+def customer_segments(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
+    from ml.steps import build_segments
 
-    settings = load_settings()
-    as_of = resolve_as_of(context.run.tags)
-    config = load_yaml("models.yaml")
-    with connect(settings.warehouse_path) as con:
+    as_of = partition_date(context)
+    config = settings.config("models")
+    with warehouse.connect() as con:
         facts = load_customer_facts(con, as_of)
-        # features "as of" the date include that day's rows: the cutoff is the next midnight
-        features = build_features(facts, as_of + dt.timedelta(days=1), config)
         previous = con.execute("SELECT * FROM ml.cluster_profiles").df() if table_exists(con, "ml", "cluster_profiles") else None
-        if len(features):
-            assignments, profiles, model = fit_clusters(features, config, previous=previous)
-            k, cluster_reason = model.k, model.fallback_reason
-        else:
-            assignments = pd.DataFrame({"customer_id": pd.Series(dtype=str), "cluster_id": pd.Series(dtype="int64"),
-                                        "cluster_name": pd.Series(dtype=str)})
-            profiles = pd.DataFrame({"cluster_id": pd.Series(dtype="int64"), "cluster_name": pd.Series(dtype=str),
-                                     "description": pd.Series(dtype=str), "size": pd.Series(dtype="int64")})
-            k, cluster_reason = 0, "no_customers: no customer is known before the as-of date"
+        seg = build_segments(facts, as_of, config, previous)
+        features, assignments, profiles, btyd_frame = seg.features, seg.assignments, seg.profiles, seg.btyd
+        k, cluster_reason, btyd_status = seg.clusters, seg.cluster_reason, seg.btyd_status
         if cluster_reason:
             context.log.warning(f"clusters: {cluster_reason}")
-        btyd_frame = _customer_btyd(features, config)
-        btyd_status = features.attrs.get("btyd_status") or "no_purchases"
         if btyd_status != "ok":
             context.log.warning(f"BG/NBD: {btyd_status}; its columns are NULL and churn falls back to recency")
         counts = {
@@ -250,39 +197,6 @@ def customer_segments(context: dg.AssetExecutionContext):
     yield _degraded_check("customer_clusters", "cluster_count", f"{k} cluster(s)", cluster_reason, clusters=k)
 
 
-def _model_for(kind: str, train, data, as_of: dt.date, config: dict, model_dir: Path, log):
-    """Reuse the latest saved learned model unless retraining is due; returns (model, retrained).
-
-    A model is reused only if it was trained as of an earlier date within ``retrain_every_days`` and
-    with the same configuration (age by the as-of dates, not the wall clock, so back-fills and
-    re-runs behave alike). Fallbacks are cheap and never saved: they are recomputed every run."""
-    from ml.model_store import load_latest, retrain_due, save_model
-
-    model = load_latest(model_dir, kind, as_of)
-    if model is not None and model.config == config and not retrain_due(model.as_of, as_of, config):
-        log.info(f"{kind}: reusing model trained for {model.as_of}")
-        return model, False
-    model = train(data, as_of, config)
-    if model.fallback_reason and model.model_kind not in ("hgb", "logreg"):
-        log.warning(f"{kind}: {model.fallback_reason} -> fallback method {model.model_kind}")
-        return model, True
-    if model.fallback_reason:
-        log.warning(f"{kind}: {model.fallback_reason}")
-    path = save_model(model, model_dir, kind)
-    log.info(f"{kind}: trained {model.model_kind}, saved to {path}")
-    return model, True
-
-
-def _train_and_score(kind: str, facts, as_of: dt.date, config: dict, model_dir: Path, log):
-    """Train (or reuse) and score; when the data cannot support the learned model, the training returns
-    a documented fallback (its method is in the scores' ``<kind>_model`` column)."""
-    from ml.churn import score_churn, score_toxicity, train_churn, train_toxicity
-
-    train, score = (train_churn, score_churn) if kind == "churn" else (train_toxicity, score_toxicity)
-    model, new = _model_for(kind, train, facts, as_of, config, model_dir, log)
-    return model, new, score(model, facts, as_of)
-
-
 def _metrics_metadata(model) -> dict:
     flat = {k: v for k, v in (model.metrics or {}).items() if isinstance(v, (int, float, str))}
     return {
@@ -309,41 +223,23 @@ def _metrics_metadata(model) -> dict:
     ],
     group_name="ml",
     pool=WAREHOUSE_POOL,
+    partitions_def=as_of_partitions,
+    backfill_policy=one_date_per_run,
 )
-def churn_and_toxicity(context: dg.AssetExecutionContext):
-    from ml.churn import explain_drivers
+def churn_and_toxicity(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
+    from ml.steps import model_drivers, model_runs, train_and_score
 
-    settings = load_settings()
-    as_of = resolve_as_of(context.run.tags)
-    config = load_yaml("models.yaml")
-    model_dir = settings.data_dir / "models"
-    with connect(settings.warehouse_path) as con:
+    as_of = partition_date(context)
+    config = settings.config("models")
+    model_dir = warehouse.data_dir / "models"
+    with warehouse.connect() as con:
         facts = load_customer_facts(con, as_of)
         clusters = con.execute("SELECT customer_id, cluster_name FROM ml.customer_clusters ORDER BY customer_id").df()
         segments = clusters.set_index("customer_id")["cluster_name"]
-        churn_model, churn_new, churn = _train_and_score("churn", facts, as_of, config, model_dir, context.log)
-        tox_model, tox_new, toxicity = _train_and_score("toxicity", facts, as_of, config, model_dir, context.log)
-        trained = [(m, new, scores) for m, new, scores in ((churn_model, churn_new, churn), (tox_model, tox_new, toxicity))]
-        drivers = pd.concat([explain_drivers(m, segments) for m, _, _ in trained] or [pd.DataFrame()], ignore_index=True)
-        runs = pd.DataFrame(
-            [
-                {
-                    "model": m.kind,
-                    "model_kind": m.model_kind,
-                    "fallback_reason": m.fallback_reason,
-                    "retrained": new,
-                    "trained_for": str(m.as_of),
-                    "validation_cutoff": str(m.validation_cutoff),
-                    "training_cutoffs": json.dumps([str(c) for c in m.cutoffs]),
-                    "feature_list": json.dumps(m.feature_names),
-                    "data_hash": m.data_hash,
-                    # the BG/NBD fitted for this run's scoring: the baseline the churn model is compared with
-                    "metrics": json.dumps({**m.metrics, "btyd_at_as_of": scores.attrs.get("btyd")}, default=str),
-                    "scored_customers": len(scores),
-                }
-                for m, new, scores in trained
-            ]
-        )
+        scored = [train_and_score(kind, facts, as_of, config, model_dir, context.log) for kind in ("churn", "toxicity")]
+        (churn_model, churn), (tox_model, toxicity) = ((s.model, s.scores) for s in scored)
+        drivers = model_drivers(scored, segments)
+        runs = model_runs(scored)
         counts = {
             "churn_scores": replace_table(con, "ml", "churn_scores", churn.assign(as_of=as_of)),
             "toxicity_scores": replace_table(con, "ml", "toxicity_scores", toxicity.assign(as_of=as_of)),

@@ -8,9 +8,8 @@ row, so the SQL models stay declarative and the expensive parsing happens once p
 import dagster as dg
 import pandas as pd
 
-from dagster_project.settings import WAREHOUSE_POOL, load_settings
-from dagster_project.warehouse import connect, replace_table
-from data_quality.config import load_yaml
+from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
+from dagster_project.warehouse import replace_table
 
 RAW_DEPS = [
     dg.AssetKey(["raw", t])
@@ -86,16 +85,15 @@ def _distinct(con, pairs: list[tuple[str, str]]) -> pd.Series:
     group_name="normalize",
     pool=WAREHOUSE_POOL,
 )
-def contact_normalization(context: dg.AssetExecutionContext):
+def contact_normalization(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
     from data_quality.normalize.emails import normalize_emails
     from data_quality.normalize.extract import extract_contacts
     from data_quality.normalize.names import normalize_names
     from data_quality.normalize.phones import normalize_phones
     from data_quality.normalize.translit import name_token_key
 
-    config = load_yaml("normalization.yaml")
-    settings = load_settings()
-    with connect(settings.warehouse_path) as con:
+    config = settings.config("normalization")
+    with warehouse.connect() as con:
         texts = con.execute(
             " UNION ALL ".join(
                 f"""SELECT '{t}' AS source_table, _source_file, _line, "{c}" AS text

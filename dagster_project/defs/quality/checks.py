@@ -23,23 +23,24 @@ while identity waits for the blocking staging checks — a cycle.
 """
 
 
-import datetime as dt
-import json
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 
-from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
-from dagster_project.warehouse import connect
-from data_quality.config import load_yaml
+from dagster_project.as_of import partition_date
+from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
+from data_quality.standard.tables import (
+    docs_dir,
+    is_blocking,
+    run_table_standard,
+    table_rules,
+    write_data_docs,
+)
 
 STANDARD_FILE = "data_standard.yaml"
 SUMMARY_CHECK = "data_filling_standard"
-DOCS_DIR = "quality_docs"
 
 # standard table → (asset key, warehouse relation)
 STANDARD_TABLES: dict[str, tuple[dg.AssetKey, str]] = {
@@ -47,69 +48,6 @@ STANDARD_TABLES: dict[str, tuple[dg.AssetKey, str]] = {
     "stg_orders": (dg.AssetKey(["staging", "stg_orders"]), "staging.stg_orders"),
     "core_customers": (dg.AssetKey(["core", "customers"]), "core.customers"),
 }
-
-
-# ----------------------------------------------------------------------------- pure helpers
-
-
-def table_rules(table: str, config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    cfg = config if config is not None else load_yaml(STANDARD_FILE)
-    return list(((cfg.get("tables") or {}).get(table) or {}).get("rules") or [])
-
-
-def rule_columns(table: str, config: dict[str, Any] | None = None) -> list[str]:
-    """Columns the standard of ``table`` reads (id column first): only those are pulled from DuckDB."""
-    cfg = config if config is not None else load_yaml(STANDARD_FILE)
-    spec = (cfg.get("tables") or {}).get(table) or {}
-    cols: list[str] = [spec["id_column"]] if spec.get("id_column") else []
-    for rule in spec.get("rules") or []:
-        for key in ("column", "by"):
-            if rule.get(key):
-                cols.append(rule[key])
-        cols.extend(rule.get("columns") or [])
-    return list(dict.fromkeys(cols))
-
-
-def is_blocking(rule: dict[str, Any]) -> bool:
-    return str(rule.get("severity", "error")) == "error"
-
-
-def docs_dir(data_dir: Path) -> Path:
-    return Path(data_dir) / DOCS_DIR
-
-
-def write_data_docs(report, out_dir: Path) -> Path:
-    """Write ``<out>/<table>/index.html`` and rebuild ``<out>/index.html`` from every stored report.
-
-    Each check stores its report as JSON next to the HTML, so the combined page always shows the
-    latest result of every table, whichever check ran last.
-    """
-    from data_quality.standard import RuleResult, StandardReport, build_data_docs
-
-    out_dir = Path(out_dir)
-    table_page = build_data_docs([report], out_dir / report.table)
-    store = out_dir / "reports"
-    store.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "table": report.table,
-        "as_of": report.as_of.isoformat(),
-        "row_count": report.row_count,
-        "results": [asdict(r) for r in report.results],
-    }
-    (store / f"{report.table}.json").write_text(json.dumps(payload, default=str, ensure_ascii=False), encoding="utf-8")
-    reports = []
-    for path in sorted(store.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        reports.append(
-            StandardReport(
-                table=data["table"],
-                as_of=dt.date.fromisoformat(data["as_of"]),
-                row_count=int(data["row_count"]),
-                results=[RuleResult(**r) for r in data["results"]],
-            )
-        )
-    build_data_docs(reports, out_dir)
-    return table_page
 
 
 def _rule_metadata(result, docs_page: Path | None) -> dict[str, Any]:
@@ -184,31 +122,6 @@ def check_results(
     )
 
 
-def load_frame(con, table: str, relation: str) -> pd.DataFrame:
-    """The columns the standard reads, straight from DuckDB (missing columns are left out, the
-    standard reports them as ``column_missing``)."""
-    schema, name = relation.split(".")
-    present = {
-        row[0]
-        for row in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?", [schema, name]
-        ).fetchall()
-    }
-    cols = [c for c in rule_columns(table) if c in present]
-    if not cols:
-        return con.execute(f'SELECT * FROM "{schema}"."{name}"').df()
-    select = ", ".join(f'"{c}"' for c in cols)
-    return con.execute(f'SELECT {select} FROM "{schema}"."{name}"').df()
-
-
-def run_table_standard(table: str, relation: str, warehouse: Path, as_of: dt.date):
-    from data_quality.standard import run_standard
-
-    with connect(warehouse) as con:
-        frame = load_frame(con, table, relation)
-    return run_standard(table, frame, as_of)
-
-
 # ----------------------------------------------------------------------------- Dagster checks
 
 
@@ -239,13 +152,14 @@ def build_standard_check(table: str, asset_key: dg.AssetKey, relation: str) -> d
         pool=WAREHOUSE_POOL,
         description=f"Great Expectations: the data-filling standard of {table} (config/{STANDARD_FILE}).",
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        settings = load_settings()
-        as_of = resolve_as_of(context.run.tags)
-        report = run_table_standard(table, relation, settings.warehouse_path, as_of)
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
+               settings: PipelineSettings) -> Iterator[dg.AssetCheckResult]:
+        as_of = partition_date(context)
+        with warehouse.connect() as con:
+            report = run_table_standard(con, table, relation, as_of, settings.config("data_standard"))
         docs_page: Path | None
         try:
-            docs_page = write_data_docs(report, docs_dir(settings.data_dir))
+            docs_page = write_data_docs(report, docs_dir(warehouse.data_dir))
         except OSError as exc:  # docs are a convenience: never fail the check on them
             context.log.warning(f"could not write Data Docs: {exc}")
             docs_page = None
@@ -272,9 +186,7 @@ __all__ = [
     "build_standard_check",
     "check_results",
     "core_customers_standard",
-    "run_table_standard",
     "standard_checks",
     "stg_crm_contacts_standard",
     "stg_orders_standard",
-    "write_data_docs",
 ]

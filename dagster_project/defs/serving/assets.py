@@ -7,10 +7,11 @@ comments: config/serving.yaml and dagster_project/publish.py.
 
 import dagster as dg
 
+from dagster_project.as_of import partition_date
 from dagster_project.defs.dbt.project import ensure_manifest
+from dagster_project.defs.partitions import as_of_partitions, one_date_per_run
 from dagster_project.publish import ServingConfig, dbt_descriptions, publish
-from dagster_project.settings import WAREHOUSE_POOL, load_settings, resolve_as_of
-from data_quality.config import load_yaml
+from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 
 
 @dg.asset(
@@ -19,18 +20,20 @@ from data_quality.config import load_yaml
     group_name="serving",
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
+    partitions_def=as_of_partitions,
+    backfill_policy=one_date_per_run,
     description="The BI copy of the warehouse (CLIENTPULSE_SERVING): BI-facing schemas, readable by "
     "DuckDB 1.1+, dbt descriptions as comments; replaced atomically after every run.",
 )
-def published_database(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = load_settings()
-    config = ServingConfig.from_mapping(load_yaml("serving.yaml"))
+def published_database(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                       settings: PipelineSettings) -> dg.MaterializeResult:
+    config = ServingConfig.from_mapping(settings.config("serving"))
     descriptions = dbt_descriptions(ensure_manifest()) if config.comments else None
-    counts = publish(settings.warehouse_path, settings.serving_path, config, descriptions)
+    counts = publish(warehouse.file, settings.serving, config, descriptions)
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(settings.serving_path)),
-            "as_of": resolve_as_of(context.run.tags).isoformat(),
+            "path": dg.MetadataValue.path(str(settings.serving)),
+            "as_of": partition_date(context).isoformat(),
             "schemas": ", ".join(config.schemas),
             "storage_version": config.storage_version or "default",
             "tables": len(counts),

@@ -1,0 +1,131 @@
+"""The two Dagster resources every step receives: the warehouse and the run settings.
+
+Values come from the CLIENTPULSE_* variables (`clientpulse_config.env`, the only reader); a set
+variable is passed as an ``EnvVar`` so the UI shows where a value came from, an unset one as the
+contract's default. Tests and the CLI pass their own instances instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from clientpulse_config import env
+from dagster_project import warehouse as wh
+
+# Every step that opens the warehouse runs in this pool (limit 1): DuckDB allows one writer per file.
+WAREHOUSE_POOL = "duckdb_warehouse"
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB warehouse file: the one connection config of every Python step and of dbt."""
+
+    path: str
+
+    @property
+    def file(self) -> Path:
+        return Path(self.path).resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        """Beside the warehouse: saved models, reviewers' identity decisions, CRM import files."""
+        return self.file.parent
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with wh.connect(self.file, read_only=read_only) as con:
+            yield con
+
+
+class PipelineSettings(dg.ConfigurableResource):
+    """Where the data is and where results go; the YAML configuration of the run."""
+
+    landing_dir: str
+    serving_path: str
+    config_dir: str | None = None
+    alert_webhook: str | None = None
+    alert_kind: str = "slack"
+    alert_chat_id: str | None = None
+    llm_api_key: str | None = None
+
+    @property
+    def landing(self) -> Path:
+        return Path(self.landing_dir).resolve()
+
+    @property
+    def serving(self) -> Path:
+        return Path(self.serving_path).resolve()
+
+    @property
+    def user_config_dir(self) -> Path | None:
+        return Path(self.config_dir).resolve() if self.config_dir else None
+
+    def config(self, name: str) -> dict[str, Any]:
+        """``config/<name>.yaml`` with the user's copy merged over it, validated."""
+        from clientpulse_config import load
+
+        return load(name, config_dir=self.user_config_dir)
+
+    def mapping_dirs(self) -> list[Path]:
+        """Header-mapping folders, the user's first so a user's export wins ties."""
+        from clientpulse_config import shipped_dir
+
+        dirs = [base / "mappings" for base in (self.user_config_dir, shipped_dir()) if base is not None]
+        return [d for d in dict.fromkeys(d.resolve() for d in dirs) if d.is_dir()]
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """A bad configuration fails the run in its first second, naming file, key and reason."""
+        from clientpulse_config import ConfigError, validate_all
+
+        problems = validate_all(self.user_config_dir)
+        if problems:
+            raise ConfigError(problems)
+
+
+def _value(name: str, environ: Mapping[str, str] | None) -> Any:
+    if env.is_set(name, environ) and environ is None:
+        return dg.EnvVar(name)
+    return env.read(name, environ)
+
+
+def resources_from_env(environ: Mapping[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:
+    """The resources as the environment describes them (``environ`` for tests: plain values)."""
+    return {
+        "warehouse": Warehouse(path=_value("CLIENTPULSE_WAREHOUSE", environ)),
+        "settings": PipelineSettings(
+            landing_dir=_value("CLIENTPULSE_LANDING_DIR", environ),
+            serving_path=_value("CLIENTPULSE_SERVING", environ),
+            config_dir=_value("CLIENTPULSE_CONFIG_DIR", environ),
+            alert_webhook=_value("CLIENTPULSE_ALERT_WEBHOOK", environ),
+            alert_kind=_value("CLIENTPULSE_ALERT_KIND", environ),
+            alert_chat_id=_value("CLIENTPULSE_ALERT_CHAT_ID", environ),
+            llm_api_key=_value("CLIENTPULSE_LLM_API_KEY", environ),
+        ),
+    }
+
+
+def resources_of(environment: env.Environment) -> dict[str, dg.ConfigurableResource]:
+    """Resources with the values the CLI resolved from the environment (defaults applied)."""
+    return {
+        "warehouse": Warehouse(path=str(environment.warehouse_path)),
+        "settings": PipelineSettings(
+            landing_dir=str(environment.landing_dir), serving_path=str(environment.serving_path),
+            config_dir=str(environment.config_dir) if environment.config_dir else None,
+            alert_webhook=environment.alert_webhook, alert_kind=environment.alert_kind,
+            alert_chat_id=environment.alert_chat_id, llm_api_key=environment.llm_api_key,
+        ),
+    }
+
+
+def resources_for(root: Path, landing: Path, config_dir: Path | None = None) -> dict[str, dg.ConfigurableResource]:
+    """Resources pointing a whole run at one folder (tests, benchmarks, the CLI's temp runs)."""
+    return {
+        "warehouse": Warehouse(path=str(Path(root) / "warehouse.duckdb")),
+        "settings": PipelineSettings(landing_dir=str(landing), serving_path=str(Path(root) / "serving.duckdb"),
+                                     config_dir=str(config_dir) if config_dir else None),
+    }
