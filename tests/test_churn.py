@@ -119,17 +119,17 @@ def test_retrain_due_and_data_hash(sim):
 
 
 def test_training_sample_is_stratified_by_first_seen_month(sim):
-    from ml.churn import _sample_codes
+    from ml.churn.sampling import sample_codes
     from ml.features import prepare_data
 
     prep = prepare_data(sim[0])
-    assert _sample_codes(prep, prep.n, 1, "first_seen_month") is None
-    keep = _sample_codes(prep, 600, 1, "first_seen_month")
+    assert sample_codes(prep, prep.n, 1, "first_seen_month") is None
+    keep = sample_codes(prep, 600, 1, "first_seen_month")
     assert len(keep) == 600 and len(np.unique(keep)) == 600
     month = pd.to_datetime(prep.first_ns).to_period("M")
     share_all = pd.Series(month).value_counts(normalize=True)
     share_kept = pd.Series(month[keep]).value_counts(normalize=True).reindex(share_all.index, fill_value=0)
     assert (share_kept - share_all).abs().max() < 600 ** -1 + 1e-9  # proportional up to rounding
     early = prep.first_ns < pd.Timestamp("2024-06-01").value
-    kept = _sample_codes(prep, 500, 1, "none", eligible=early)
+    kept = sample_codes(prep, 500, 1, "none", eligible=early)
     assert len(kept) == 500 and early[kept].all()
