@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]'
-	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir . --vars "$$(../$(BIN)/python -m clientpulse_config.dbt_vars)"
 	@touch $(STAMP)
 
 install: $(STAMP)

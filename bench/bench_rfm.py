@@ -29,6 +29,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from clientpulse_config.dbt_vars import analytics_vars_json
+
 REPO = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO / "dbt"
 DBT_BIN = Path(sys.executable).with_name("dbt")
@@ -88,7 +90,7 @@ def dbt(db: Path, target: Path, *args: str) -> float:
     env = {**os.environ, "CLIENTPULSE_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     cmd = [str(DBT_BIN), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
            "--target-path", str(target), "--log-path", str(target / "logs"),
-           "--vars", json.dumps({"as_of": AS_OF.isoformat()})]
+           "--vars", analytics_vars_json(AS_OF)]
     t0 = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=DBT_DIR)
     elapsed = time.perf_counter() - t0

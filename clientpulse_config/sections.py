@@ -278,6 +278,13 @@ class Health(Section):
     window_days: PositiveInt
     alerts: HealthAlerts
 
+    @model_validator(mode="after")
+    def _language_present(self):
+        _known([self.reasons_language], self.reason_templates, "reasons_language has no reason_templates")
+        _known([self.reasons_language], self.alerts.message_template,
+               "reasons_language has no alerts.message_template")
+        return self
+
 
 # ---------------------------------------------------------------- identity.yaml
 class IdentityKey(Section):
@@ -705,6 +712,7 @@ class Signals(Section):
     n_jobs: Literal["auto"] | int
     parallel_min_rows: PositiveInt
     vader_cache_size: PositiveInt
+    norm_cache_size: PositiveInt
     llm: Llm
 
 

@@ -16,7 +16,7 @@ def build_alerts(
     config: dict | None = None,
     customer_names: dict | None = None,
 ) -> pd.DataFrame:
-    """One alert per customer whose band is at least ``alerts.min_band`` (default at_risk) today and
+    """One alert per customer whose band is at least ``alerts.min_band`` today and
     either worse than in the previous snapshot or who is new (absent from it).
 
     reasons: human-readable factor texts (largest points first); playbook: the playbook text of
@@ -24,8 +24,8 @@ def build_alerts(
     """
     cfg = load_health_config(config)
     acfg = cfg["alerts"]
-    lang = cfg.get("reasons_language", "ru")
-    min_rank = BAND_RANK[acfg.get("min_band", "at_risk")]
+    lang = cfg["reasons_language"]
+    min_rank = BAND_RANK[acfg["min_band"]]
     prev_band, prev_score = {}, {}
     if scores_previous is not None and not scores_previous.empty:
         prev_band = dict(zip(scores_previous["customer_id"], scores_previous["health_band"]))
@@ -35,8 +35,7 @@ def build_alerts(
         f = factors.sort_values(["customer_id", "points"], ascending=[True, False], kind="stable")
         for cid, g in f.groupby("customer_id", sort=False):
             by_customer[cid] = g
-    template = (acfg.get("message_template") or {}).get(lang) or (
-        "Клиент {customer} в зоне риска ({band}, health {health:.0f}{was})! Причины: {reasons}. Что делать: {playbook}")
+    template = acfg["message_template"][lang]
     rows = []
     for r in scores_today.itertuples(index=False):
         rank = BAND_RANK[r.health_band]
@@ -50,10 +49,10 @@ def build_alerts(
         texts = list(g["reason"]) if g is not None and "reason" in g else codes
         playbooks = []
         for code in codes:
-            text = (cfg.get("playbooks") or {}).get(code)
+            text = cfg["playbooks"].get(code)
             if text and text not in playbooks:
                 playbooks.append(text)
-            if len(playbooks) >= int(acfg.get("max_playbooks", 3)):
+            if len(playbooks) >= int(acfg["max_playbooks"]):
                 break
         reasons = " + ".join(texts) if texts else str(r.top_reasons or "")
         ps = prev_score.get(r.customer_id)
@@ -63,7 +62,7 @@ def build_alerts(
                                   reasons=reasons, playbook=" ".join(playbooks) or "—")
         rows.append({
             "customer_id": r.customer_id, "as_of": r.as_of,
-            "severity": (acfg.get("severity") or {}).get(r.health_band, r.health_band),
+            "severity": acfg["severity"].get(r.health_band, r.health_band),
             "health_score": r.health_score, "previous_score": ps, "health_band": r.health_band,
             "previous_band": pb, "reasons": reasons, "reason_codes": ",".join(codes),
             "playbook": "\n".join(playbooks), "message": message,

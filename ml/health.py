@@ -3,75 +3,27 @@
     health_score = round(100 * (1 - min(risk_points, risk_cap) / risk_cap), 1)
 
 risk_points is the sum of the fired factors' points (config/health.yaml ``factors``; per_event
-factors count ``points * min(events, max_events)``). Bands by thresholds on health_score.
+factors count ``points * min(events, max_events)``). Bands by thresholds on health_score. The
+config is validated by ``clientpulse_config`` (every key present), so it is indexed, not guessed.
 """
 from __future__ import annotations
 
-import copy
 import json
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-HEALTH_CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "health.yaml"
+from clientpulse_config import load
+
 BANDS = ("healthy", "watch", "at_risk", "critical")
 BAND_RANK = {b: i for i, b in enumerate(BANDS)}
 SCORE_COLUMNS = ["customer_id", "as_of", "health_score", "risk_points", "health_band", "top_reasons", "health_delta"]
 FACTOR_COLUMNS = ["customer_id", "as_of", "factor", "points", "evidence"]
 
-DEFAULT_HEALTH: dict[str, Any] = {
-    "risk_cap": 30,
-    "bands": {"healthy": 80, "watch": 55, "at_risk": 30},
-    "factors": {
-        "negative_tone": {"points": 2, "per_event": True, "max_events": 3},
-        "price_complaint": {"points": 5, "per_event": True, "max_events": 2},
-        "silence_30": {"points": 8}, "silence_90": {"points": 14}, "ultimatum": {"points": 10},
-        "data_export": {"points": 8}, "competitor": {"points": 6},
-        "passive_aggression": {"points": 3, "per_event": True, "max_events": 2},
-        "billing_complaint": {"points": 4}, "refund_request": {"points": 5}, "reopen_rate": {"points": 6},
-        "billing_tickets": {"points": 3, "min_share": 0.3, "min_tickets": 2},
-        "slow_resolution": {"points": 2, "hours": 72}, "formalisation": {"points": 4},
-        "tone_drop": {"points": 6, "min_drop": 0.3},
-    },
-    "top_reasons": 3,
-    "reasons_language": "ru",
-    "reason_templates": {"ru": {}, "en": {}},
-    "playbooks": {},
-    "window_days": 30,
-    "alerts": {
-        "min_band": "at_risk", "severity": {"critical": "critical", "at_risk": "high", "watch": "medium"},
-        "max_playbooks": 3, "message_template": {},
-    },
-}
-
-
-def _merge(base: dict, override: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in (override or {}).items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
-    return out
-
-
-def load_health_config(config: dict | str | Path | None = None) -> dict:
-    """defaults <- config/health.yaml <- ``config`` (dict merged over, or a YAML path)."""
-    if isinstance(config, dict) and config.get("_loaded"):
-        return config
-    if isinstance(config, (str, Path)):
-        with open(config, encoding="utf-8") as fh:
-            out = _merge(DEFAULT_HEALTH, yaml.safe_load(fh) or {})
-    else:
-        base = DEFAULT_HEALTH
-        cfg = dict(config or {})
-        if not cfg.pop("_no_file", False) and HEALTH_CONFIG_PATH.exists():
-            with open(HEALTH_CONFIG_PATH, encoding="utf-8") as fh:
-                base = _merge(DEFAULT_HEALTH, yaml.safe_load(fh) or {})
-        out = _merge(base, cfg)
-    out["_loaded"] = True
-    return out
+def load_health_config(config: dict | None = None) -> dict:
+    """The health config (config/health.yaml, the user's copy) with ``config`` merged over it."""
+    return load("health", config)
 
 
 def health_from_risk(risk_points: float, risk_cap: float) -> float:
@@ -110,14 +62,14 @@ def _evidence(row: dict, marker: str) -> list[str]:
 def customer_factors(trend: dict, tickets: dict, cfg: dict) -> list[dict]:
     """Fired factors for one customer: [{factor, points, evidence, params}] in config order."""
     f = cfg["factors"]
-    window = int(cfg.get("window_days", 30))
+    window = int(cfg["window_days"])
     fired: list[dict] = []
 
     def add(code: str, events: float = 1, evidence: str = "", **params):
-        spec = f.get(code)
-        if not spec or events <= 0:
+        spec = f[code]
+        if events <= 0:
             return
-        n = min(int(events), int(spec.get("max_events", 1))) if spec.get("per_event") else 1
+        n = min(int(events), int(spec["max_events"])) if spec.get("per_event") else 1
         fired.append({"factor": code, "points": float(spec["points"]) * n, "evidence": evidence,
                       "params": {"count": int(events), **params}})
 
@@ -126,8 +78,7 @@ def customer_factors(trend: dict, tickets: dict, cfg: dict) -> list[dict]:
 
     if trend:
         recent, prev = _num(trend, "tone_recent"), _num(trend, "tone_previous")
-        spec = f.get("tone_drop") or {}
-        if not np.isnan(recent) and not np.isnan(prev) and prev - recent >= float(spec.get("min_drop", 0.3)):
+        if not np.isnan(recent) and not np.isnan(prev) and prev - recent >= float(f["tone_drop"]["min_drop"]):
             add("tone_drop", 1, f"tone {prev:.2f} -> {recent:.2f}", tone_previous=prev, tone_recent=recent,
                 window=window)
         neg = _num(trend, "negative_recent", 0)
@@ -144,7 +95,7 @@ def customer_factors(trend: dict, tickets: dict, cfg: dict) -> list[dict]:
             fp, fr = _num(trend, "formal_share_previous"), _num(trend, "formal_share_recent")
             add("formalisation", 1, f"formal share {fp:.0%} -> {fr:.0%}")
         silence = _num(trend, "silence_days", 0)
-        if bool(trend.get("silent_90")) and "silence_90" in f:
+        if bool(trend.get("silent_90")):
             add("silence_90", 1, f"last inbound {silence:.0f} days ago", silence_days=int(silence))
         elif bool(trend.get("silent_30")):
             add("silence_30", 1, f"last inbound {silence:.0f} days ago", silence_days=int(silence))
@@ -153,20 +104,18 @@ def customer_factors(trend: dict, tickets: dict, cfg: dict) -> list[dict]:
         if bool(tickets.get("reopen_flag")):
             add("reopen_rate", 1, f"{int(_num(tickets, 'reopened_tickets', 0))} of "
                 f"{int(_num(tickets, 'tickets_window', 0))} tickets reopened", reopen_rate=rate)
-        spec = f.get("billing_tickets") or {}
+        spec = f["billing_tickets"]
         share, n = _num(tickets, "billing_price_share"), _num(tickets, "tickets_window", 0)
-        if not np.isnan(share) and share >= float(spec.get("min_share", 0.3)) and n >= float(spec.get("min_tickets", 1)):
+        if not np.isnan(share) and share >= float(spec["min_share"]) and n >= float(spec["min_tickets"]):
             add("billing_tickets", 1, f"{share:.0%} of {int(n)} tickets in billing/price categories", share=share)
-        spec = f.get("slow_resolution") or {}
         hours = _num(tickets, "median_resolution_hours")
-        if not np.isnan(hours) and hours > float(spec.get("hours", 72)):
+        if not np.isnan(hours) and hours > float(f["slow_resolution"]["hours"]):
             add("slow_resolution", 1, f"median resolution {hours:.0f} h", hours=hours)
     return fired
 
 
 def reason_text(code: str, params: dict, cfg: dict) -> str:
-    lang = cfg.get("reasons_language", "ru")
-    template = (cfg.get("reason_templates") or {}).get(lang, {}).get(code)
+    template = cfg["reason_templates"][cfg["reasons_language"]].get(code)
     if not template:
         return code
     try:
@@ -200,7 +149,7 @@ def health_scores(
         prev = dict(zip(previous["customer_id"], previous["health_score"]))
     order = {code: i for i, code in enumerate(cfg["factors"])}
     scores, factors = [], []
-    cap, bands, k = float(cfg["risk_cap"]), cfg["bands"], int(cfg.get("top_reasons", 3))
+    cap, bands, k = float(cfg["risk_cap"]), cfg["bands"], int(cfg["top_reasons"])
     for cid in ids:
         fired = customer_factors(tr.get(cid, {}), tp.get(cid, {}), cfg)
         risk = float(sum(x["points"] for x in fired))

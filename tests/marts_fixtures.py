@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from clientpulse_config.dbt_vars import analytics_vars
+
 REPO = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO / "dbt"
 DBT_BIN = Path(sys.executable).with_name("dbt")
@@ -261,7 +263,7 @@ def run_dbt(warehouse: Path, as_of: date | str, args: list[str] | None = None, e
             select: list[str] | None = None, seed: bool = True) -> subprocess.CompletedProcess:
     """`dbt seed` + `dbt build` of the analytics models against ``warehouse`` (raises on failure)."""
     env = {**os.environ, "CLIENTPULSE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    variables = json.dumps({"as_of": str(as_of), **(extra_vars or {})})
+    variables = json.dumps({**analytics_vars(as_of), **(extra_vars or {})})
     common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--vars", variables]
     # each run gets its own target dir so parallel test sessions do not trample target/
     target = warehouse.parent / "dbt_target"

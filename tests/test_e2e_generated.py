@@ -133,13 +133,15 @@ def test_every_dbt_model_and_column_is_described(generated_run, tmp_path):
     import sys
     from pathlib import Path
 
+    from clientpulse_config.dbt_vars import analytics_vars_json
+
     project = Path(__file__).resolve().parents[1] / "dbt"
     target = tmp_path / "target"
     env = {**os.environ, "CLIENTPULSE_WAREHOUSE": str(generated_run.warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = str(Path(sys.executable).with_name("dbt"))
     done = subprocess.run(
         [dbt, "docs", "generate", "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(target)],
+         "--target-path", str(target), "--vars", analytics_vars_json()],
         capture_output=True, text=True, env=env,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -3,13 +3,13 @@ headers («Рабочий email» + «Личный email», three phone columns)
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 
+from clientpulse_config import load
 from data_quality.landing import ingest_landing, load_landing_config, map_header
-from data_quality.landing.spec import header_tokens, load_yaml
+from data_quality.landing.spec import header_tokens
 from tests import test_landing_routing as _routing
 
 cfg, con, ok, write = _routing.cfg, _routing.con, _routing.ok, _routing.write  # shared helpers and fixtures
@@ -130,7 +130,7 @@ def test_a_pinned_mapping_replaces_the_token_match(tmp_path, cfg):
 
 
 def test_bad_token_rule_is_a_clear_error():
-    doc = copy.deepcopy(load_yaml("sources.yaml"))  # load_yaml is cached
+    doc = load("sources")  # a fresh copy: changing it leaves the cache alone
     doc["sources"]["crm_orders"]["header_tokens"] = {"order_id": {"all": [["id"]]}}
     with pytest.raises(ValueError, match="header_tokens"):
         load_landing_config(doc, mapping_dirs=[])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dagster_project.defs.normalize.assets import manager_lookup
-from data_quality.config import load_yaml
+from clientpulse_config import load
+from data_quality.normalize.lookups import manager_lookup
 
 
 def test_spellings_of_one_manager_share_the_most_used_full_name():
@@ -15,7 +15,7 @@ def test_spellings_of_one_manager_share_the_most_used_full_name():
             "n": [50, 413, 45, 50, 457, 45, 3],
         }
     )
-    out = manager_lookup(spellings, load_yaml("normalization.yaml")).set_index("raw")["manager"].to_dict()
+    out = manager_lookup(spellings, load("normalization")).set_index("raw")["manager"].to_dict()
     assert out == {
         "kozlov": "Козлов Андрей",
         "Козлов Андрей": "Козлов Андрей",

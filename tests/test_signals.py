@@ -5,8 +5,8 @@ import re
 import pandas as pd
 import pytest
 
+from clientpulse_config import load
 from ml.signals import SignalEngine, normalize, score_messages
-from ml.signals.config import DEFAULT_MARKERS
 from ml.signals.evaluation import load_eval
 from ml.signals.gated import required_literals
 from ml.signals.messages import score_texts
@@ -157,7 +157,7 @@ def test_config_extends_competitors_and_markers():
 def test_gating_is_sound_on_eval_set():
     """The literal gate never changes results: compare with plain regex search per pattern."""
     texts = [normalize(t) for t in load_eval()["text"]]
-    for patterns in DEFAULT_MARKERS.values():
+    for patterns in load("signals")["markers"].values():
         for pat in patterns:
             lits = required_literals(pat)
             if not lits:

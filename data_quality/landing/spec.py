@@ -2,7 +2,7 @@
 
 The canonical column lists are the data contract (DESIGN.md §3) and live in code; the header
 synonyms that translate a real export to them live in YAML (``config/sources.yaml`` plus any
-``mappings/*.yaml`` next to it or in ``CLIENTPULSE_CONFIG_DIR``).
+``mappings/*.yaml`` in the shipped ``config/`` or in ``CLIENTPULSE_CONFIG_DIR``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from data_quality.config import DEFAULT_CONFIG_DIR, config_dir, load_yaml
+from clientpulse_config import config_dir, load, shipped_dir
 
 RAW_SCHEMA = "raw"
 LINEAGE_COLUMNS: tuple[str, ...] = ("_extra", "_source_file", "_line", "_ingested_at", "_row_hash",
@@ -311,7 +311,7 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _mapping_dirs() -> list[Path]:
-    dirs = [config_dir() / "mappings", DEFAULT_CONFIG_DIR / "mappings"]
+    dirs = [base / "mappings" for base in (config_dir(), shipped_dir()) if base is not None]
     seen, out = set(), []
     for d in dirs:
         r = d.resolve()
@@ -384,7 +384,7 @@ def load_landing_config(doc: dict[str, Any] | None = None,
 
     User mappings are put *before* the shipped synonyms, so a user's export wins ties.
     """
-    doc = load_yaml("sources.yaml") if doc is None else doc
+    doc = load("sources") if doc is None else doc
     user, files = _user_mappings(_mapping_dirs() if mapping_dirs is None else mapping_dirs)
     specs = []
     for table, block in (doc.get("sources") or {}).items():

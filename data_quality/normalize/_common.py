@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from data_quality.config import load_yaml
+from clientpulse_config import load, merge
 
 CONFIG_FILE = "normalization.yaml"
 
@@ -15,20 +15,15 @@ CONFIG_FILE = "normalization.yaml"
 def config_section(name: str, config: dict[str, Any] | None) -> dict[str, Any]:
     """Return section ``name`` of the normalisation config.
 
-    ``config`` may be the whole file (``{"phones": {...}, ...}``) or just the section. Keys it
-    does not set fall back to the shipped ``config/normalization.yaml`` (or the user's copy),
-    so a test can override one threshold without restating the rest. Never mutates inputs.
+    ``config`` may be the whole file (``{"phones": {...}, ...}``) or just the section; it is merged
+    over the loaded ``normalization.yaml`` section by the config layer's one rule, so a test can
+    override one threshold without restating the rest. Never mutates inputs.
     """
-    try:
-        defaults = dict(load_yaml(CONFIG_FILE).get(name) or {})
-    except FileNotFoundError:  # pragma: no cover - shipped file always exists
-        defaults = {}
+    defaults = load(CONFIG_FILE)[name]
     if config is None:
         return defaults
     given = config.get(name, config) if isinstance(config.get(name), dict) else config
-    merged = dict(defaults)
-    merged.update(given)
-    return merged
+    return merge(defaults, given)
 
 
 def as_series(values: pd.Series | Iterable[Any] | None) -> pd.Series:

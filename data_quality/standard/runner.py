@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from data_quality.config import load_yaml
+from clientpulse_config import load
 from data_quality.standard.report import RuleResult, StandardReport, _jsonable
 
 CONFIG_FILE = "data_standard.yaml"
@@ -66,7 +66,7 @@ _EXPECTATION = {
 
 def table_spec(table: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
     """The standard of ``table``: from ``config`` (whole file or ``{"rules": [...]}``) or the YAML."""
-    cfg = config if config is not None else load_yaml(CONFIG_FILE)
+    cfg = config if config is not None else load(CONFIG_FILE)
     if "rules" in cfg and "tables" not in cfg:
         return cfg
     tables = cfg.get("tables") or {}

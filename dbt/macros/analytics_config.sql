@@ -1,48 +1,18 @@
-{#- Customer-analytics configuration (issue 6): every threshold is a dbt var with its default here,
-    so dbt_project.yml stays untouched. `config/analytics.yaml` carries the same defaults; the
-    pipeline passes its values through `--vars`. Use `{{ cfg('name') }}` in models. -#}
+{#- Customer-analytics and data-quality thresholds are dbt vars whose only source is
+    config/analytics.yaml (a user's CLIENTPULSE_CONFIG_DIR copy merged over it). Every dbt command
+    gets them with `--vars "$(python -m clientpulse_config.dbt_vars)"`: the pipeline, `make install`
+    and the manifest refresh do. Use `{{ cfg('name') }}` in models. -#}
 
-{% macro analytics_defaults() -%}
-    {{ return({
-        'rfm_score_mode': 'quantile',
-        'rfm_recency_thresholds': [30, 90, 180, 365],
-        'rfm_frequency_thresholds': [1, 2, 4, 8],
-        'rfm_monetary_thresholds': [5000, 15000, 40000, 100000],
-        'rfcm_rate_window_days': 365,
-        'rfcm_cr_score_mode': 'fixed',
-        'rfcm_complaint_thresholds': [0, 0.1, 0.2, 0.34],
-        'rfcm_resource_thresholds': [5, 15, 30, 60],
-        'rfcm_email_minutes_outbound': 5,
-        'rfcm_email_minutes_inbound': 3,
-        'rfcm_returns_are_complaints': true,
-        'rfcm_alarm_share': 0.10,
-        'rfcm_alarm_score_below': 2,
-        'rfcm_value_high_min': 4,
-        'rfcm_value_low_max': 2,
-        'rfcm_toxic_score_max': 2,
-        'cycle_shrinkage_k': 2,
-        'cycle_min_category_gaps': 5,
-        'cycle_default_days': 90,
-        'cycle_min_days': 1,
-        'cycle_tolerance': 0.30,
-        'cycle_near_death_cycles': 2,
-        'dead_after_days': 730,
-        'dead_after_cycles': 4,
-        'dead_silence_days': 180,
-        'hot_window_days': 30,
-        'trigger_product_views_min': 3,
-        'value_tier_cuts': [0.5, 0.8, 0.95],
-        'action_period_days': 30
-    }) }}
-{%- endmacro %}
-
-{#- The value of an analytics var: `--vars` wins, else the default above. -#}
+{#- The value of an analytics var; a var that was not passed stops the compile, naming its source. -#}
 {% macro cfg(name) -%}
-    {%- set defaults = analytics_defaults() -%}
-    {%- if name not in defaults -%}
-        {{ exceptions.raise_compiler_error("Unknown analytics config var: " ~ name) }}
+    {%- set value = var(name, none) -%}
+    {%- if value is none -%}
+        {{ exceptions.raise_compiler_error(
+            "dbt var '" ~ name ~ "' is not set: it comes from config/analytics.yaml, passed with "
+            ~ "--vars \"$(python -m clientpulse_config.dbt_vars)\" (add the key to config/analytics.yaml "
+            ~ "if it is new)") }}
     {%- endif -%}
-    {{ return(var(name, defaults[name])) }}
+    {{ return(value) }}
 {%- endmacro %}
 
 {#- A 1–5 score.

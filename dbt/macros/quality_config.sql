@@ -1,25 +1,14 @@
-{#- Data-filling standard in dbt (issue 4): record quarantine, completeness and coverage.
+{#- Data-filling standard in dbt: record quarantine, completeness and coverage.
 
     Lists and weights are editable seeds (dbt/seeds/dq_*.csv):
       dq_reason_codes          reason_code → is_blocking (quarantine or flag only), descriptions
       dq_completeness_weights  per entity (contact / customer) and field: filled_weight + valid_weight
       dq_manager_aliases       manager name as landed → one canonical name (optional)
-    Scalar thresholds are dbt vars with the defaults below (pass them with --vars, or add them to
-    config/analytics.yaml, which the pipeline forwards as --vars). Use `{{ qcfg('name') }}`. -#}
-
-{% macro quality_defaults() -%}
-    {{ return({
-        'dq_birth_date_min': '1900-01-02',
-        'dq_max_age_years': 110
-    }) }}
-{%- endmacro %}
+    Scalar thresholds (dq_birth_date_min, dq_max_age_years) are dbt vars from config/analytics.yaml
+    like the analytics ones. Use `{{ qcfg('name') }}`. -#}
 
 {% macro qcfg(name) -%}
-    {%- set defaults = quality_defaults() -%}
-    {%- if name not in defaults -%}
-        {{ exceptions.raise_compiler_error("Unknown quality config var: " ~ name) }}
-    {%- endif -%}
-    {{ return(var(name, defaults[name])) }}
+    {{ return(cfg(name)) }}
 {%- endmacro %}
 
 {#- One row of weights for `entity` pivoted into columns <field>_fw / <field>_vw, from the seed. -#}

@@ -8,7 +8,7 @@ Input (a DuckDB table / view), one row per accepted source record:
     address, company, manager, source_priority
 (any column but source/source_record_id may be missing: it is read as NULL).
 
-Pipeline (settings in config/identity.yaml):
+Pipeline (settings: ``clientpulse_config.load("identity")``, i.e. config/identity.yaml):
 1. deterministic graph on strong keys (crm_contact_id, e-mail key, phones) with junk-hub
    caps and a first-name / birth-date compatibility guard on shared phones and e-mails;
    records without a usable name attach to the named customer owning their key;
@@ -20,8 +20,7 @@ Pipeline (settings in config/identity.yaml):
 4. golden records by survivorship rules with provenance.
 """
 
-from .config import load_config
 from .evaluate import evaluate_against_truth
 from .resolve import IdentityResult, resolve_identities
 
-__all__ = ["IdentityResult", "evaluate_against_truth", "load_config", "resolve_identities"]
+__all__ = ["IdentityResult", "evaluate_against_truth", "resolve_identities"]

@@ -14,8 +14,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from clientpulse_config import load
+
 from . import graph
-from .config import load_config
 from .golden import build_customers
 from .stable_ids import assign_ids
 
@@ -212,7 +213,8 @@ def resolve_identities(
     `<schema>.customers`, `<schema>.customer_aliases`, `<schema>.identity_review_pairs`.
 
     `records_table`: one row per accepted source record (see ml/identity/__init__.py).
-    `config`: overrides deep-merged over config/identity.yaml.
+    `config`: overrides deep-merged over the identity config (config/identity.yaml and the
+    user's copy in CLIENTPULSE_CONFIG_DIR), then validated.
     `previous_identity`: last run's crosswalk (customer_id, source, source_record_id).
     `previous_aliases`: last run's alias table (alias_id, customer_id, as_of[, reason]).
     `decisions`: reviewed pairs (left_source, left_source_record_id, right_source,
@@ -220,7 +222,7 @@ def resolve_identities(
     `as_of`: stamped on new aliases (default: today's date is NOT used — pass it; falls back
     to the max record_ts date so reruns are reproducible).
     """
-    cfg = load_config(config)
+    cfg = load("identity", config)
     names = {**TABLES, **(table_names or {})}
     timings: dict[str, float] = {}
     stats: dict[str, Any] = {}

@@ -12,8 +12,10 @@ import math
 import re
 from typing import Any
 
+from clientpulse_config import load
+from clientpulse_config.sections import SIGNAL_MARKERS as MARKERS
+
 from . import lexicon_ru as lx
-from .config import DEFAULT_MARKERS, DEFAULT_REGISTER, MARKERS, load_config
 from .gated import GatedPatterns, LiteralScanner
 
 _WS_RE = re.compile(r"\s+")
@@ -71,34 +73,33 @@ class SignalEngine:
     """Scores single texts. Thread-unsafe caches; one instance per process."""
 
     def __init__(self, config: dict | None = None):
-        self.cfg = load_config(config)
+        self.cfg = load("signals", config)
         cfg = self.cfg
         self.neg_below = float(cfg["tone"]["negative_below"])
         self.pos_above = float(cfg["tone"]["positive_above"])
-        self.penalty = {k: float(v) for k, v in (cfg["tone"].get("marker_penalty") or {}).items()}
+        self.penalty = {k: float(v) for k, v in cfg["tone"]["marker_penalty"].items()}
         self.lexicon = dict(lx.LEXICON)
-        self.lexicon.update({k.replace("ё", "е"): float(v) for k, v in (cfg["tone"].get("lexicon_extra") or {}).items()})
+        self.lexicon.update({k.replace("ё", "е"): float(v) for k, v in cfg["tone"]["lexicon_extra"].items()})
         self.phrase_re = GatedPatterns([(f"p{i}", p) for i, (p, _) in enumerate(lx.PHRASES)])
         self.phrase_val = {f"p{i}": v for i, (_, v) in enumerate(lx.PHRASES)}
         self.smile_re = re.compile(lx.SMILE_RE)
         self.en_phrase_re = GatedPatterns([(f"p{i}", p) for i, (p, _) in enumerate(lx.EN_PHRASES)])
         self.en_phrase_val = {f"p{i}": v for i, (_, v) in enumerate(lx.EN_PHRASES)}
-        self.vader_overrides = {k: v for k, v in (cfg["tone"].get("vader_overrides") or {}).items()}
+        self.vader_overrides = dict(cfg["tone"]["vader_overrides"])
         self.sad_re = re.compile(lx.SAD_RE)
 
-        markers = {k: list(v) for k, v in (cfg.get("markers") or DEFAULT_MARKERS).items()}
-        for k, extra in (cfg.get("markers_extra") or {}).items():
+        markers = {k: list(v) for k, v in cfg["markers"].items()}
+        for k, extra in cfg["markers_extra"].items():
             markers.setdefault(k, []).extend(extra)
-        markers.pop("competitor", None)
         self.marker_res = GatedPatterns([(k, p) for k, v in markers.items() for p in v])
-        self.negatable = frozenset(cfg.get("negatable") or ())
-        self.neg_window = int(cfg.get("negation_window_chars", 22))
+        self.negatable = frozenset(cfg["negatable"])
+        self.neg_window = int(cfg["negation_window_chars"])
 
         comp_parts = []
-        for name, aliases in (cfg.get("competitors") or {}).items():
+        for name, aliases in cfg["competitors"].items():
             comp_parts += [(str(name), rf"\b(?:{alias})\b") for alias in aliases]
-        generic_name = cfg.get("competitor_generic_name", "другой поставщик")
-        comp_parts += [(generic_name, rf"\b(?:{p})") for p in (cfg.get("competitor_generic") or [])]
+        generic_name = cfg["competitor_generic_name"]
+        comp_parts += [(generic_name, rf"\b(?:{p})") for p in cfg["competitor_generic"]]
         self.comp_re = GatedPatterns(comp_parts) if comp_parts else None
         # one literal scan per text shared by every pattern set
         gated = [g for g in (self.phrase_re, self.en_phrase_re, self.marker_res, self.comp_re) if g is not None]
@@ -106,32 +107,28 @@ class SignalEngine:
         for g in gated:
             g.scanner = self.scanner
 
-        reg = cfg.get("register") or DEFAULT_REGISTER
+        reg = cfg["register"]
         self.reg_words: dict[str, tuple[str, float]] = {}
         self.reg_phrases: list[tuple[str, str, float]] = []
         for kind in ("formal", "informal"):
-            spec = reg.get(kind) or {}
-            for w, weight in (spec.get("words") or {}).items():
+            for w, weight in reg[kind]["words"].items():
                 self.reg_words[str(w)] = (kind, float(weight))
-            for ph, weight in (spec.get("phrases") or {}).items():
+            for ph, weight in reg[kind]["phrases"].items():
                 self.reg_phrases.append((str(ph), kind, float(weight)))
-        self.emoticon_re = re.compile(reg.get("emoticons", lx.SMILE_RE))
-        self.emoticon_weight = float(reg.get("emoticon_weight", 1.5))
+        self.emoticon_re = re.compile(reg["emoticons"])
+        self.emoticon_weight = float(reg["emoticon_weight"])
 
-        lang = cfg.get("language") or {}
-        self.min_letters = int(lang.get("min_letters", 3))
-        self.cyr_share = float(lang.get("cyrillic_share_ru", 0.5))
+        self.min_letters = int(cfg["language"]["min_letters"])
+        self.cyr_share = float(cfg["language"]["cyrillic_share_ru"])
 
         self._lemmas: dict[str, str] = {}
         self._morph = None
         self._vader = None
         self._vader_cache: dict[str, float] = {}
-        self._vader_cache_size = int(cfg.get("vader_cache_size", 200000))
+        self._vader_cache_size = int(cfg["vader_cache_size"])
         self._tok_info: dict[str, tuple[int, float]] = {}
         self._norm_cache: dict[str, tuple] = {}
-        self._norm_cache_size = int(cfg.get("norm_cache_size", 300000))
-        self._text_cache: dict[str, tuple] = {}
-        self._text_cache_size = int(cfg.get("text_cache_size", 300000))
+        self._norm_cache_size = int(cfg["norm_cache_size"])
 
     # ------------------------------------------------------------------ language
     def language(self, text: str, norm: str | None = None) -> str:

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import MARKERS, REPO_ROOT
+from clientpulse_config.sections import SIGNAL_MARKERS as MARKERS
+
 from .messages import score_messages
 
-EVAL_PATH = REPO_ROOT / "tests" / "data" / "messages_eval.csv"
+EVAL_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "messages_eval.csv"
 _FLAG = {
     "passive_aggressive": "is_passive_aggressive", "ultimatum": "is_ultimatum", "competitor": "mentions_competitor",
     "data_export": "asks_data_export", "price_complaint": "price_complaint",

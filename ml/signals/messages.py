@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import load_config
+from clientpulse_config import load
+
 from .engine import OUTPUT_FIELDS, SignalEngine
 
 INPUT_COLUMNS = ("message_id", "customer_id", "channel", "sent_at", "direction", "text")
@@ -24,7 +25,7 @@ _WORKER_ENGINE: SignalEngine | None = None
 
 def get_engine(config: dict | None = None) -> SignalEngine:
     """A cached engine for this config (its lemma and VADER caches survive between calls)."""
-    cfg = load_config(config)
+    cfg = load("signals", config)
     key = json.dumps(cfg, sort_keys=True, default=str, ensure_ascii=False)
     eng = _ENGINES.get(key)
     if eng is None:
@@ -46,10 +47,10 @@ def _worker_chunk(texts: list[Any]) -> list[list]:
 
 
 def _n_jobs(cfg: dict, n_rows: int) -> int:
-    n = cfg.get("n_jobs", "auto")
+    n = cfg["n_jobs"]
     cores = os.cpu_count() or 1
     if n in (None, "auto"):
-        return cores if n_rows >= int(cfg.get("parallel_min_rows", 50000)) else 1
+        return cores if n_rows >= int(cfg["parallel_min_rows"]) else 1
     n = int(n)
     return cores if n <= 0 else max(1, min(n, cores))
 
@@ -82,7 +83,7 @@ def _score_columns(texts: Any, config: dict | None = None, n_jobs: int | None = 
 
     Every distinct text is scored once (identical texts give identical results); rows are
     expanded back with one vectorised take per column."""
-    cfg = load_config(config)
+    cfg = load("signals", config)
     engine = get_engine(cfg)
     values = np.empty(len(texts), dtype=object)
     values[:] = list(texts) if not isinstance(texts, (list, np.ndarray)) else texts

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from .config import load_config
+from clientpulse_config import load
 
 MARKER_COLUMNS = {
     "passive_aggressive": "is_passive_aggressive", "ultimatum": "is_ultimatum", "competitor": "mentions_competitor",
@@ -51,14 +51,14 @@ def customer_trends(signals: pd.DataFrame, as_of: date | datetime | str, config:
     messages whose register is not neutral). silence_days: days from the last inbound contact to as_of;
     silent_30 / silent_90 only for customers with >= min_prior_contacts inbound contacts.
     """
-    cfg = load_config(config)
+    cfg = load("signals", config)
     tc = cfg["trends"]
-    w = int(tc.get("window_days", 30))
-    thresholds = list(tc.get("silence_days", [30, 90]))
-    min_prior = int(tc.get("min_prior_contacts", 2))
-    formal_share = float(tc.get("formal_share", 0.5))
-    min_msgs = int(tc.get("min_messages_for_tone", 1))
-    per_marker = int(tc.get("evidence_per_marker", 3))
+    w = int(tc["window_days"])
+    thresholds = list(tc["silence_days"])
+    min_prior = int(tc["min_prior_contacts"])
+    formal_share = float(tc["formal_share"])
+    min_msgs = int(tc["min_messages_for_tone"])
+    per_marker = int(tc["evidence_per_marker"])
     end = _end_of(as_of)
     as_of_date = pd.Timestamp(as_of).normalize()
 
@@ -67,7 +67,7 @@ def customer_trends(signals: pd.DataFrame, as_of: date | datetime | str, config:
     df = df[df["sent_at"].notna() & (df["sent_at"] < end)]
     direction = df["direction"].astype("object")
     inbound = direction.eq("inbound")
-    if tc.get("missing_direction_is_inbound", True):
+    if tc["missing_direction_is_inbound"]:
         inbound |= direction.isna() | direction.eq("") | direction.eq("None")
     df = df[inbound.to_numpy()]
     if df.empty:
@@ -159,7 +159,7 @@ def ticket_patterns(tickets: pd.DataFrame, as_of: date | datetime | str, config:
     median_resolution_hours over tickets closed by as_of; tickets_recent = created in the last recent_days.
     A closed_at after as_of is treated as still open.
     """
-    cfg = load_config(config)
+    cfg = load("signals", config)
     tk = cfg["tickets"]
     end = _end_of(as_of)
     as_of_date = pd.Timestamp(as_of).normalize()
@@ -174,14 +174,14 @@ def ticket_patterns(tickets: pd.DataFrame, as_of: date | datetime | str, config:
     codes, customer_ids = pd.factorize(df["customer_id"], sort=True)
     df["_code"] = codes
     last_ticket = df.groupby("_code")["created_at"].max()
-    df = df[df["created_at"] >= end - pd.Timedelta(days=int(tk.get("window_days", 90)))]
-    cats = {str(c).strip().lower() for c in tk.get("billing_categories", [])}
+    df = df[df["created_at"] >= end - pd.Timedelta(days=int(tk["window_days"]))]
+    cats = {str(c).strip().lower() for c in tk["billing_categories"]}
     df["_billing"] = df["category"].astype("string").str.strip().str.lower().isin(cats).fillna(False)
     df["_reopened"] = pd.to_numeric(df.get("reopen_count"), errors="coerce").fillna(0) > 0
     df["_hours"] = (df["closed_at"] - df["created_at"]).dt.total_seconds() / 3600.0
-    df["_recent"] = df["created_at"] >= end - pd.Timedelta(days=int(tk.get("recent_days", 30)))
-    min_n = int(tk.get("min_tickets_for_rate", 3))
-    flag = float(tk.get("reopen_rate_flag", 0.30))
+    df["_recent"] = df["created_at"] >= end - pd.Timedelta(days=int(tk["recent_days"]))
+    min_n = int(tk["min_tickets_for_rate"])
+    flag = float(tk["reopen_rate_flag"])
     df["_open"] = df["closed_at"].isna()
     g = df.groupby("_code")
     # customers whose tickets all fall before the window keep a row with zero counts

@@ -18,6 +18,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from clientpulse_config.dbt_vars import analytics_vars_json
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -62,7 +64,8 @@ def _dbt_parse() -> None:
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     env.setdefault("CLIENTPULSE_WAREHOUSE", str(DBT_PROJECT_DIR.parent / "data" / "warehouse.duckdb"))
     result = subprocess.run(
-        [str(dbt_bin), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        [str(dbt_bin), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--vars", analytics_vars_json()],
         capture_output=True,
         text=True,
         env=env,
