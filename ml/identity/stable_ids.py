@@ -116,3 +116,21 @@ def assign_ids(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], previous_ide
         "records_new": int(changed[1]),
         "id_counter": int(counter + len(new_ids)),
     }
+
+
+def id_stability(stats: dict[str, Any], previous_records: int, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Did too many records change customer_id since the previous run? (merges and splits beyond
+    ``ids.max_changed_share`` of the previous records mean the matching moved, not the data)."""
+    changed = int(stats.get("records_id_changed", 0))
+    share = changed / previous_records if previous_records else 0.0
+    max_share = float(cfg["ids"]["max_changed_share"])
+    return {
+        "passed": share <= max_share,
+        "records_id_changed": changed,
+        "previous_records": previous_records,
+        "changed_share": round(share, 6),
+        "max_changed_share": max_share,
+        "ids_merged": int(stats.get("ids_merged", 0)),
+        "customers_new": int(stats.get("customers_new", 0)),
+        "customers_split_off": int(stats.get("customers_split_off", 0)),
+    }

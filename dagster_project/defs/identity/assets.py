@@ -54,6 +54,7 @@ def _read_decisions(path: Path) -> pd.DataFrame | None:
 )
 def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
     from ml.identity import evaluate_against_truth, resolve_identities
+    from ml.identity.stable_ids import id_stability
 
     as_of = partition_date(context)
     config = settings.config("identity")
@@ -90,24 +91,13 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse,
         counts = {t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0] for t in IDENTITY_OUTPUTS}
 
     context.log.info(f"identity: {counts}, stats {stats}, truth {truth_metrics}")
-    changed = int(stats.get("records_id_changed", 0))
-    previous_records = 0 if previous is None else len(previous)
-    changed_share = changed / previous_records if previous_records else 0.0
-    max_share = float((config.get("ids") or {}).get("max_changed_share", 0.02))
+    stability = id_stability(stats, 0 if previous is None else len(previous), config)
     yield dg.AssetCheckResult(
         check_name="customer_ids_stable",
         asset_key=["core", "customer_identity"],
-        passed=changed_share <= max_share,
+        passed=stability.pop("passed"),
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "records_id_changed": changed,
-            "previous_records": previous_records,
-            "changed_share": round(changed_share, 6),
-            "max_changed_share": max_share,
-            "ids_merged": int(stats.get("ids_merged", 0)),
-            "customers_new": int(stats.get("customers_new", 0)),
-            "customers_split_off": int(stats.get("customers_split_off", 0)),
-        },
+        metadata=stability,
     )
     method = str(stats.get("splink_method", "splink"))
     fallbacks = list(stats.get("splink_fallbacks") or [])
