@@ -25,8 +25,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from clientpulse_config import load
 from ml.churn import score_churn, score_toxicity, train_churn, train_toxicity
-from ml.features import build_features, load_config
+from ml.features import build_features
 from sample_data.history import simulate_history
 
 TARGET_S = 120.0
@@ -63,7 +64,7 @@ def main() -> None:
     ap.add_argument("--no-toxicity", action="store_true", help="skip the toxicity model")
     ap.add_argument("--toxicity", action="store_true", help=argparse.SUPPRESS)  # old flag: now the default
     a = ap.parse_args()
-    cfg = load_config()
+    cfg = load("models")
     cfg["n_threads"] = a.threads
     as_of = "2025-01-01"
 

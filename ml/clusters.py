@@ -20,7 +20,8 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import silhouette_score
 
-from ml.features import feature_label, load_config, setting
+from clientpulse_config import load
+from ml.features import feature_label, setting
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ def fit_clusters(features: pd.DataFrame, config: Mapping | None = None, previous
              profiles[cluster_id, cluster_name, cluster_name_ru, cluster_name_en, description,
                       description_en, size, share, centroid (json, raw units), silhouette], model).
     """
-    cfg_all = load_config() if config is None else dict(config)
+    cfg_all = load("models") if config is None else dict(config)
     cfg = dict(cfg_all.get("clusters", cfg_all))
     seed = int(cfg_all.get("random_state", 42))
     feats = [f for f in cfg.get("features", []) if f in features.columns]

@@ -10,6 +10,7 @@ def _one_thread():
     with threadpool_limits(limits=1):
         yield
 
+from clientpulse_config import load
 from ml.churn import (
     explain_drivers,
     score_churn,
@@ -17,7 +18,6 @@ from ml.churn import (
     train_churn,
     train_toxicity,
 )
-from ml.features import load_config
 from ml.model_store import data_hash, load_latest, retrain_due, save_model
 from sample_data.history import simulate_history
 
@@ -31,7 +31,7 @@ def sim():
 
 @pytest.fixture(scope="module")
 def cfg():
-    return load_config()
+    return load("models")
 
 
 @pytest.fixture(scope="module")

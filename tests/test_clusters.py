@@ -9,19 +9,20 @@ def _one_thread():
     with threadpool_limits(limits=1):
         yield
 
+from clientpulse_config import load
 from ml.clusters import fit_clusters
-from ml.features import build_features, load_config
+from ml.features import build_features
 from sample_data.history import simulate_history
 
 
 @pytest.fixture(scope="module")
 def feats():
     data, _ = simulate_history(2500, seed=3)
-    return build_features(data, pd.Timestamp("2024-10-01"), load_config())
+    return build_features(data, pd.Timestamp("2024-10-01"), load("models"))
 
 
 def test_names_unique_and_profiles(feats):
-    cfg = load_config()
+    cfg = load("models")
     a, p, m = fit_clusters(feats, cfg)
     assert cfg["clusters"]["k_min"] <= m.k <= cfg["clusters"]["k_max"]
     assert p["cluster_name"].is_unique and p["cluster_name_en"].is_unique
@@ -34,7 +35,7 @@ def test_names_unique_and_profiles(feats):
 
 
 def test_stable_across_runs_with_permuted_input(feats):
-    cfg = load_config()
+    cfg = load("models")
     a1, p1, _ = fit_clusters(feats, cfg)
     perm = feats.sample(frac=1.0, random_state=11)
     a2, p2, _ = fit_clusters(perm, cfg, previous=p1)
@@ -50,7 +51,7 @@ def test_stable_across_runs_with_permuted_input(feats):
 
 
 def test_agglomerative_option(feats):
-    cfg = load_config()
+    cfg = load("models")
     cfg["clusters"] = {**cfg["clusters"], "algorithm": "agglomerative", "sample": 1500}
     a, p, m = fit_clusters(feats, cfg)
     assert m.algorithm == "agglomerative" and p["cluster_name"].is_unique and len(a) == len(feats)

@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.features import LeakageError, assert_no_leakage, build_features, load_config
+from clientpulse_config import load
+from ml.features import LeakageError, assert_no_leakage, build_features
 from sample_data.history import simulate_history
 
 CUT = pd.Timestamp("2024-03-01")
@@ -10,7 +11,7 @@ CUT = pd.Timestamp("2024-03-01")
 
 @pytest.fixture(scope="module")
 def cfg():
-    return load_config()
+    return load("models")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ def _one_thread():
         yield
 
 
+from clientpulse_config import load
 from ml.btyd import BetaGeoModel
 from ml.churn import (
     ScoreModel,
@@ -26,7 +27,7 @@ from ml.churn import (
     train_toxicity,
 )
 from ml.clusters import fit_clusters
-from ml.features import build_features, load_config
+from ml.features import build_features
 from sample_data.history import simulate_history
 
 START = pd.Timestamp("2023-01-01")
@@ -34,7 +35,7 @@ START = pd.Timestamp("2023-01-01")
 
 @pytest.fixture(scope="module")
 def cfg():
-    return load_config()
+    return load("models")
 
 
 def _with(cfg, kind, **values):

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from ml.features import PreparedData, cut_ns, load_config, model_feature_columns, prepare_data, setting
+from clientpulse_config import load
+from ml.features import PreparedData, cut_ns, model_feature_columns, prepare_data, setting
 from ml.model_store import data_hash
 
 from .calibration import calibrate, calibration_method
@@ -34,7 +35,7 @@ def train_toxicity(data: Mapping[str, pd.DataFrame], as_of, config: Mapping | No
 
 
 def _train(kind: str, data: Mapping[str, pd.DataFrame], as_of, config: Mapping | None) -> ChurnModel:
-    cfg = load_config() if config is None else dict(config)
+    cfg = load("models") if config is None else dict(config)
     with threadpool_limits(limits=cfg.get("n_threads")):
         return _train_impl(kind, data, as_of, cfg)
 

@@ -13,11 +13,11 @@ run decodes once for all its cutoffs.
 
 Modules: ``prepared`` (decoding), ``window`` (one cutoff), one module per feature family
 (``purchases``, ``tickets``, ``marketing``, ``communication``), ``scores`` (RFM, BG/NBD), ``build``
-(the families in turn), ``labels`` (RU / EN names), ``leakage`` (the guard), ``config``.
+(the families in turn), ``labels`` (RU / EN names), ``leakage`` (the guard), ``config`` (defaults for a partial config).
 """
 from .arrays import MONTH_DAYS, cut_ns, to_ns
 from .build import build_at, build_features, model_feature_columns
-from .config import load_config, setting
+from .config import setting
 from .labels import EVENT_TYPES, FEATURE_LABELS, feature_label
 from .leakage import TIME_COLUMNS, LeakageError, assert_no_leakage
 from .prepared import PreparedData, prepare_data
@@ -34,7 +34,6 @@ __all__ = [
     "build_features",
     "cut_ns",
     "feature_label",
-    "load_config",
     "model_feature_columns",
     "prepare_data",
     "setting",

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from clientpulse_config import load
+
 from .arrays import cut_ns
 from .communication import communication_features
-from .config import resolve
 from .marketing import engagement_features
 from .prepared import PreparedData, prepare_data
 from .purchases import Purchases, purchase_features
@@ -27,7 +28,8 @@ def build_features(data: Mapping[str, pd.DataFrame] | PreparedData, cutoff, conf
     BG/NBD parameters instead of refitting at this cutoff.  ``data`` may be a :class:`PreparedData`
     (from :func:`prepare_data`) to build several cutoffs from one decoding of the tables.
     """
-    return build_at(prepare_data(data), cut_ns(cutoff), resolve(config), categories, btyd_params)
+    cfg = load("models") if config is None else dict(config)
+    return build_at(prepare_data(data), cut_ns(cutoff), cfg, categories, btyd_params)
 
 
 def build_at(prep: PreparedData, cut: int, cfg: dict, categories, btyd_params) -> pd.DataFrame:
