@@ -132,8 +132,12 @@ def _problems(file: str, doc: dict[str, Any], user_doc: dict[str, Any] | None,
         model.model_validate(doc)
     except ValidationError as exc:
         found = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))  # drop union tags
+        errors = [(tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p)), err)  # no union tags
+                  for err in exc.errors()]
+        bad_keys = {loc for loc, err in errors if err["loc"][-1:] == ("[key]",)}
+        for loc, err in errors:
+            if any(loc[:n] in bad_keys for n in range(len(loc))):
+                continue  # the value under a wrong key: only the key is reported
             reason = _REASONS.get(err["type"], err["msg"].removeprefix("Value error, "))
             if err["type"] not in _REASONS and "input" in err and not isinstance(err["input"], (dict, list)):
                 reason += f" (got {err['input']!r})"

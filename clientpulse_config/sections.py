@@ -715,6 +715,11 @@ class Signals(Section):
     norm_cache_size: PositiveInt
     llm: Llm
 
+    @model_validator(mode="after")
+    def _every_marker_has_patterns(self):
+        _known(get_args(RegexMarker), self.markers, "markers without a pattern list (an empty list turns one off)")
+        return self
+
 
 # ---------------------------------------------------------------- sources.yaml
 SourceName = Literal["crm_contacts", "crm_orders", "mail_messages", "phone_calls", "support_tickets",
