@@ -59,7 +59,7 @@ def prepare_records(con: duckdb.DuckDBPyConnection, records_table: str, cfg: dic
     cols = []
     for c in TEXT_COLS:
         cols.append(f"CAST({c} AS VARCHAR) AS {c}" if c in existing else f"CAST(NULL AS VARCHAR) AS {c}")
-    prio = cfg["survivorship"].get("source_priority") or {}
+    prio = cfg["survivorship"]["source_priority"]
     for c, typ in OTHER_COLS.items():
         if c in existing:
             cols.append(f"CAST({c} AS {typ}) AS {c}")
@@ -107,12 +107,12 @@ def build_keys(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _idr_keys0 AS
                     SELECT rid, ktype, kval, min(priority) AS priority FROM ({' UNION ALL '.join(parts)})
                     GROUP BY ALL""")
-    caps = det.get("hub_caps") or {}
+    caps = det["hub_caps"]
 
     def cap_expr(col: str, name: str) -> str:
         terms = []
         for ktype, c in caps.items():
-            if c and c.get(name) is not None:
+            if c[name] is not None:
                 terms.append(f"(ktype = '{ktype}' AND {col} > {int(c[name])})")
         return " OR ".join(terms) if terms else "false"
 
@@ -138,9 +138,9 @@ def build_keys(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
 
 
 def _compat_sql(cfg: dict[str, Any]) -> str:
-    guard = cfg["deterministic"].get("name_guard") or {}
-    t_first = float(guard.get("first_name_min_jaro_winkler") or 0.88)
-    t_last = guard.get("last_name_min_jaro_winkler")
+    guard = cfg["deterministic"]["name_guard"]
+    t_first = float(guard["first_name_min_jaro_winkler"])
+    t_last = guard["last_name_min_jaro_winkler"]
     swapped = "(a.fname = b.lkey AND a.lkey = b.fname)"
     first_ok = (f"(a.fname = b.fname OR {swapped} "
                 f"OR jaro_winkler_similarity(a.fkey, b.fkey) >= {t_first} "
@@ -158,7 +158,7 @@ def _compat_sql(cfg: dict[str, Any]) -> str:
 def deterministic_clusters(con: duckdb.DuckDBPyConnection, n: int, cfg: dict[str, Any],
                            timings: dict[str, float] | None = None) -> dict[str, int]:
     """Builds `_idr_det(rid, det)`: deterministic cluster label (min rid) per record."""
-    guard_types = list((cfg["deterministic"].get("name_guard") or {}).get("key_types") or [])
+    guard_types = list(cfg["deterministic"]["name_guard"]["key_types"])
     guard_in = "(" + ", ".join(f"'{t}'" for t in guard_types) + ")" if guard_types else "('')"
 
     # phase 1: crm_contact_id groups (and unguarded key types) -> comp

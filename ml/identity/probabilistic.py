@@ -108,7 +108,7 @@ def _build_input(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> int:
         FROM r
         GROUP BY det, {', '.join(f if f != 'birth_date_key' else 'bdk' for f in FEATURES)}
     """)
-    for col, cap in ((cfg["splink"].get("value_caps") or {}).items()):
+    for col, cap in cfg["splink"]["value_caps"].items():
         if cap is not None:
             # a value carried by this many records is a placeholder (01.01.1900, 000-000), not evidence
             con.execute(f"""UPDATE _idr_sp_in SET {col} = NULL WHERE {col} IN (
@@ -178,27 +178,27 @@ def plan_model(con: duckdb.DuckDBPyConnection, table: str, n: int, cfg: dict[str
         plan.fallbacks.append(f"probabilistic matching skipped: {why}")
         return plan
     # prior: configured, else estimated from deterministic rules, else records' expected matches
-    fixed_prior = sp.get("probability_two_random_records_match")
-    fallback_prior = float(sp.get("fallback_probability_two_random_records_match", 1e-5))
-    trainable = n >= int(sp.get("min_records_for_training", 200))
+    fixed_prior = sp["probability_two_random_records_match"]
+    fallback_prior = float(sp["fallback_probability_two_random_records_match"])
+    trainable = n >= int(sp["min_records_for_training"])
     if fixed_prior is not None:
         plan.prior, plan.prior_source = float(fixed_prior), "configured"
     elif not trainable:  # a handful of records estimates nothing
         plan.prior, plan.prior_source = fallback_prior, "fallback"
     else:
-        rules = [r for r in sp.get("prior_deterministic_rules") or [] if ok(r)]
+        rules = [r for r in sp["prior_deterministic_rules"] if ok(r)]
         matches = count_pairs(con, table, rules)
         if matches > 0:
             total = n * (n - 1) / 2
-            plan.prior = min(0.5, matches / float(sp.get("prior_recall", 0.8)) / total)
+            plan.prior = min(0.5, matches / float(sp["prior_recall"]) / total)
         else:
             plan.prior, plan.prior_source = fallback_prior, "fallback"
             plan.fallbacks.append("prior: no pair matched a deterministic prior rule"
                                   + ("" if rules else " (none has data)")
                                   + f"; fallback_probability_two_random_records_match = {plan.prior:.3g} used")
     if trainable:
-        min_pairs = int(sp.get("em_min_pairs", 20))
-        for block in sp.get("em_training_blocks") or []:
+        min_pairs = int(sp["em_min_pairs"])
+        for block in sp["em_training_blocks"]:
             cols = rule_columns(block)
             free = [c for c in plan.comparisons
                     if not any(comparison_columns(lv["sql_condition"]) & cols for lv in c["comparison_levels"])]
@@ -232,7 +232,7 @@ def _train_em(linker: Any, make_linker: Any, sp: dict[str, Any], plan: SplinkPla
         snapshot = linker.misc.save_model_to_json()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block, record_sample_proportion=float(sp.get("em_record_sample_proportion", 1.0)))
+                block, record_sample_proportion=float(sp["em_record_sample_proportion"]))
         except ValueError as exc:
             if "below the minimum allowed value" not in str(exc):
                 raise
@@ -250,14 +250,14 @@ def household_guard_sql(cfg: dict[str, Any], mw_cols: list[str]) -> str:
     personal attribute: family members share surname, address and phone, so those cannot make
     the link alone (address and surname are correlated within a household, the model assumes
     they are not). Such pairs go to review instead of being linked."""
-    guard = cfg["splink"].get("household_guard") or {}
-    if not guard.get("enabled", True):
+    guard = cfg["splink"]["household_guard"]
+    if not guard["enabled"]:
         return "false"
-    t = float(guard.get("first_name_min_jaro_winkler", 0.88))
+    t = float(guard["first_name_min_jaro_winkler"])
     differ = (f"(l.fname IS NOT NULL AND r.fname IS NOT NULL AND l.fname <> r.fname "
               f"AND coalesce(l.last_name_key <> r.fname OR r.last_name_key <> l.fname, true) "
               f"AND jaro_winkler_similarity(l.first_name_key, r.first_name_key) < {t})")
-    evidence = [f"coalesce(p.mw_{c}, 0) > 0" for c in guard.get("personal_comparisons") or []
+    evidence = [f"coalesce(p.mw_{c}, 0) > 0" for c in guard["personal_comparisons"]
                 if f"mw_{c}" in mw_cols]
     return f"({differ} AND NOT ({' OR '.join(evidence) or 'false'}))"
 
@@ -312,8 +312,8 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
     timings["splink_blocking_input"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     if plan.train_u:
-        linker.training.estimate_u_using_random_sampling(max_pairs=float(sp.get("max_pairs_u", 5e6)),
-                                                         seed=int(sp.get("seed", 42)))
+        linker.training.estimate_u_using_random_sampling(max_pairs=float(sp["max_pairs_u"]),
+                                                         seed=int(sp["seed"]))
     linker, trained = _train_em(linker, make_linker, sp, plan)
     if plan.em_blocks and not trained:
         plan.method = "splink_config_m"
@@ -321,7 +321,7 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
     stats.update(splink_method=plan.method, splink_fallbacks=list(plan.fallbacks), splink_em_blocks=trained)
     timings["splink_training"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
-    pred = linker.inference.predict(threshold_match_probability=float(sp.get("predict_threshold", 0.3)),
+    pred = linker.inference.predict(threshold_match_probability=float(sp["predict_threshold"]),
                                     warning_mode="never")
     cols = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
     names = [r[0] for r in scon.execute(f"DESCRIBE SELECT * FROM {pred.physical_name}").fetchall()]

@@ -55,7 +55,7 @@ class IdentityResult:
 def _read_decisions(cfg: dict[str, Any], decisions: pd.DataFrame | None) -> pd.DataFrame:
     cols = ["left_source", "left_source_record_id", "right_source", "right_source_record_id", "decision"]
     if decisions is None:
-        path = (cfg.get("decisions") or {}).get("path")
+        path = cfg["decisions"]["path"]
         if path and Path(path).exists():
             decisions = pd.read_csv(path, dtype=str)
         else:
@@ -175,7 +175,7 @@ def _match_rules(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
     """`_idr_rule(rid, match_rule, match_score)`: the strongest reason a record sits in its
     customer — a strong key shared with another record of its deterministic cluster, else the
     Splink / must-link edge that attached its deterministic cluster, else singleton."""
-    prio = {k["type"]: int(k.get("priority", 9)) for k in cfg["deterministic"]["keys"]}
+    prio = {k["type"]: int(k["priority"]) for k in cfg["deterministic"]["keys"]}
     case = " ".join(f"WHEN '{t}' THEN {p}" for t, p in prio.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _idr_rule AS
@@ -246,7 +246,7 @@ def resolve_identities(
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {write_to_schema}")
     review_table = f"{write_to_schema}.{names['review']}"
     con.execute("DROP TABLE IF EXISTS _idr_sp_pred")
-    if cfg["splink"].get("enabled", True):
+    if cfg["splink"]["enabled"]:
         from .probabilistic import run_splink
 
         stats.update(run_splink(con, cfg, timings))

@@ -32,8 +32,8 @@ def assign_ids(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], previous_ide
                previous_aliases: pd.DataFrame | None, as_of: date) -> dict[str, int]:
     """Reads `_idr_final(rid, label)` + `_idr_rec`; writes `_idr_ids(label, customer_id)` and
     `_idr_alias(alias_id, customer_id, as_of, reason)`."""
-    prefix = cfg["ids"].get("prefix", "CUST-")
-    width = int(cfg["ids"].get("width", 6))
+    prefix = cfg["ids"]["prefix"]
+    width = int(cfg["ids"]["width"])
     prev = previous_identity if previous_identity is not None else pd.DataFrame(
         columns=["customer_id", "source", "source_record_id"])
     prev = prev[["customer_id", "source", "source_record_id"]].astype(str)
