@@ -545,8 +545,15 @@ class Phones(Section):
 
 
 class TypoDomain(Section):
+    """``{to, action}``; the short form ``typo: domain`` and a missing action mean ``fix``."""
+
     to: NonEmptyStr
-    action: Literal["fix", "suggest"]
+    action: Literal["fix", "suggest"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return {"to": value} if isinstance(value, str) else value
 
 
 class KeyRule(Section):

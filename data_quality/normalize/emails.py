@@ -86,25 +86,25 @@ def _osa_distance_le1(a: str, b: str) -> bool:
 class _Rules:
     def __init__(self, cfg: dict[str, Any]) -> None:
         self.typos: dict[str, tuple[str, str]] = {}
-        for dom, spec in (cfg.get("typo_domains") or {}).items():
+        for dom, spec in cfg["typo_domains"].items():
             if isinstance(spec, str):
                 spec = {"to": spec, "action": "fix"}
             self.typos[str(dom).lower()] = (str(spec["to"]).lower(), str(spec.get("action", "fix")))
-        self.popular = [str(d).lower() for d in cfg.get("popular_domains") or []]
+        self.popular = [str(d).lower() for d in cfg["popular_domains"]]
         self.popular_set = set(self.popular)
         self.aliases = {
-            str(k).lower(): str(v).lower() for k, v in (cfg.get("key_domain_aliases") or {}).items()
+            str(k).lower(): str(v).lower() for k, v in cfg["key_domain_aliases"].items()
         }
-        self.key_rules = {str(k).lower(): dict(v or {}) for k, v in (cfg.get("key_rules") or {}).items()}
-        self.junk_addresses = {str(x).lower() for x in cfg.get("junk_addresses") or []}
-        self.junk_locals = {str(x).lower() for x in cfg.get("junk_local_parts") or []}
+        self.key_rules = {str(k).lower(): dict(v or {}) for k, v in cfg["key_rules"].items()}
+        self.junk_addresses = {str(x).lower() for x in cfg["junk_addresses"]}
+        self.junk_locals = {str(x).lower() for x in cfg["junk_local_parts"]}
         self.placeholder_locals = {
-            _placeholder_form(str(x).lower()) for x in cfg.get("placeholder_local_parts") or []
+            _placeholder_form(str(x).lower()) for x in cfg["placeholder_local_parts"]
         }
-        self.junk_domains = {str(x).lower() for x in cfg.get("junk_domains") or []}
-        self.digit_local_max = int(cfg.get("junk_digit_local_max_len", 3))
-        self.repeated_local = bool(cfg.get("junk_repeated_char_local", True))
-        self.roles = {str(x).lower() for x in cfg.get("role_local_parts") or []}
+        self.junk_domains = {str(x).lower() for x in cfg["junk_domains"]}
+        self.digit_local_max = int(cfg["junk_digit_local_max_len"])
+        self.repeated_local = bool(cfg["junk_repeated_char_local"])
+        self.roles = {str(x).lower() for x in cfg["role_local_parts"]}
         self._suggest = lru_cache(maxsize=65536)(self._suggest_uncached)
 
     def _suggest_uncached(self, domain: str) -> str | None:

@@ -94,7 +94,7 @@ def build_lookups(con: duckdb.DuckDBPyConnection, config: dict) -> dict[str, pd.
                             extra_contacts.loc[extra_contacts["kind"] == "phone", "raw"]])
     raw_emails = pd.concat([_distinct(con, EMAIL_COLUMNS), text_contacts.loc[text_contacts["kind"] == "email", "raw"],
                             extra_contacts.loc[extra_contacts["kind"] == "email", "raw"]])
-    phones = normalize_phones(raw_phones.drop_duplicates(), default_region=config.get("default_region", "RU"), config=config)
+    phones = normalize_phones(raw_phones.drop_duplicates(), config=config)
     emails = normalize_emails(raw_emails.drop_duplicates(), config=config)
 
     contacts = con.execute(

@@ -106,7 +106,7 @@ def _norm(text: str) -> str:
 
 class _Rules:
     def __init__(self, cfg: dict[str, Any]) -> None:
-        words = lambda key: {_norm(str(x)) for x in cfg.get(key) or []}
+        words = lambda key: {_norm(str(x)) for x in cfg[key]}
         self.phrases = words("placeholder_phrases")
         self.ph_words = words("placeholder_words")
         self.test_words = words("test_words")
@@ -115,15 +115,15 @@ class _Rules:
         self.adj_endings = tuple(sorted(words("adjective_endings"), key=len, reverse=True))
         self.patr = tuple(words("patronymic_suffixes"))
         self.surname = tuple(words("surname_suffixes"))
-        self.min_letters = int(cfg.get("min_letters", 2))
-        dim_file = cfg.get("diminutives_file") or "diminutives.csv"
+        self.min_letters = int(cfg["min_letters"])
+        dim_file = cfg["diminutives_file"]
         dim_path = Path(dim_file) if Path(dim_file).is_absolute() else HERE / dim_file
         self.canonical = load_diminutives(dim_path)
         extra = cfg.get("diminutives") or {}  # optional inline {diminutive: canonical}
         for dim, full in extra.items():
             self.canonical[name_token_key(str(dim))] = name_token_key(str(full))
         self.first_keys = set(self.canonical) | {
-            name_token_key(str(x)) for x in cfg.get("extra_first_names") or []
+            name_token_key(str(x)) for x in cfg["extra_first_names"]
         }
 
         self._info: dict[str, tuple[bool, bool, bool, bool]] = {}

@@ -40,21 +40,21 @@ _DESC = "98765432109"
 class _Rules:
     """Config compiled once per call."""
 
-    def __init__(self, cfg: dict[str, Any], default_region: str) -> None:
-        self.region = (default_region or cfg.get("default_region") or "RU").upper()
-        self.min_digits = int(cfg.get("min_digits", 10))
-        self.max_digits = int(cfg.get("max_digits", 15))
-        self.max_run = int(cfg.get("max_same_digit_run", 7))
-        self.seq_len = int(cfg.get("sequence_min_length", 8))
-        self.sub_len = int(cfg.get("subscriber_sequence_digits", 7))
-        self.sub_regions = {str(r).upper() for r in cfg.get("subscriber_sequence_regions") or [self.region]}
-        self.placeholders = {re.sub(r"\D", "", str(p)) for p in cfg.get("placeholders") or []}
-        self.toll_free = tuple(str(p) for p in cfg.get("toll_free_prefixes") or ["800"])
-        self.mobile_first = tuple(str(p) for p in cfg.get("mobile_first_digits") or ["9"])
-        self.landline_first = tuple(str(p) for p in cfg.get("landline_first_digits") or ["3", "4", "8"])
-        ext = cfg.get("extension_pattern")
+    def __init__(self, cfg: dict[str, Any], default_region: str | None) -> None:
+        self.region = (default_region or cfg["default_region"]).upper()
+        self.min_digits = int(cfg["min_digits"])
+        self.max_digits = int(cfg["max_digits"])
+        self.max_run = int(cfg["max_same_digit_run"])
+        self.seq_len = int(cfg["sequence_min_length"])
+        self.sub_len = int(cfg["subscriber_sequence_digits"])
+        self.sub_regions = {str(r).upper() for r in cfg["subscriber_sequence_regions"] or [self.region]}
+        self.placeholders = {re.sub(r"\D", "", str(p)) for p in cfg["placeholders"]}
+        self.toll_free = tuple(str(p) for p in cfg["toll_free_prefixes"])
+        self.mobile_first = tuple(str(p) for p in cfg["mobile_first_digits"])
+        self.landline_first = tuple(str(p) for p in cfg["landline_first_digits"])
+        ext = cfg["extension_pattern"]
         self.ext_re = re.compile(ext, re.IGNORECASE) if ext else None
-        seps = [s for s in cfg.get("multi_separators") or []]
+        seps = list(cfg["multi_separators"])
         self.multi_re = re.compile("|".join(re.escape(s) for s in seps), re.IGNORECASE) if seps else None
         self.runs = tuple(str(d) * self.max_run for d in range(10))
         n = self.seq_len
@@ -224,7 +224,7 @@ def _classify(
 
 def normalize_phones(
     values: pd.Series | Iterable[str | None],
-    default_region: str = "RU",
+    default_region: str | None = None,
     config: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Normalise phone numbers; one output row per DISTINCT non-null input value.
@@ -232,7 +232,8 @@ def normalize_phones(
     Join the result back on ``raw`` (e.g. ``df.merge(out, left_on="phone", right_on="raw")`` or
     ``df["phone"].map(out.set_index("raw")["e164"])``). Integral floats (``79123456789.0``) are
     read as their integer text. ``config`` is the whole ``normalization.yaml`` dict or its
-    ``phones`` section; missing keys fall back to the shipped defaults.
+    ``phones`` section; missing keys fall back to the loaded config. ``default_region`` None:
+    ``phones.default_region`` of the config.
     """
     rules = _Rules(config_section("phones", config), default_region)
     slow: list[_SlowPath | None] = [None]
@@ -244,7 +245,7 @@ def normalize_phones(
 
 
 def phone_e164(
-    values: pd.Series, default_region: str = "RU", config: dict[str, Any] | None = None
+    values: pd.Series, default_region: str | None = None, config: dict[str, Any] | None = None
 ) -> pd.Series:
     """Row-aligned convenience: E.164 of each usable value (None otherwise), same index."""
     table = normalize_phones(values, default_region, config)
