@@ -14,7 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# Sizes of the issues' targets; each script's own default otherwise.
+# Sizes at which BENCHMARKS.md states the targets; each script's own default otherwise.
 ARGS = {
     "identity": ["--records", "1000000"],
     "signals": ["--n", "2000000"],

@@ -7,7 +7,7 @@ by first-seen month); scoring covers every customer. ROC / PR AUC are on the hel
 cutoff (as_of - horizon), whose labels were never used for fitting (only for the final calibration,
 after evaluation). Every step is timed separately from the raw tables (each public call decodes
 them itself), as wall and CPU seconds: on a shared machine CPU time is the fairer figure.
-Target (issue): churn train + score <= 120 s wall for 1M customers on 2 cores.
+Target: churn train + score <= 120 s wall for 1M customers on 2 cores.
 """
 from __future__ import annotations
 

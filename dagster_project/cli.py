@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 DAGSTER_YAML = """\
-# Written by `clientpulse run`: one DuckDB writer at a time (see NOTES: DuckDB concurrency).
+# Written by `clientpulse run`: one DuckDB writer at a time (DuckDB allows one writer per file).
 concurrency:
   pools:
     default_limit: 1

@@ -1,4 +1,4 @@
-"""Hand-made warehouses for the customer-analytics marts (issue 6), reusable by other tests.
+"""Hand-made warehouses for the customer-analytics marts, reusable by other tests.
 
 `MartsFixture` builds the upstream tables the marts read — staging.stg_* (the columns of the
 staging models), core.customer_identity, core.customers and optionally ml.* — into a DuckDB file.

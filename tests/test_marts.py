@@ -1,4 +1,4 @@
-"""Customer-analytics marts (issue 6) on hand-made customers with known histories.
+"""Customer-analytics marts on hand-made customers with known histories.
 
 Exact values below are worked out by hand from tests/marts_fixtures.handmade_fixture (as of
 2026-06-30, 12 customers, 10 buyers, default config):
@@ -95,9 +95,9 @@ def test_rfcm_exact(first):
     assert c07.complaints_per_month == pytest.approx(5 / (365 / 30.4375))
     assert c07.manager_minutes_window == pytest.approx(760)
     assert (c07.c_score, c07.resource_score) == (1, 1)
-    assert c07.rfcm_code == "43255"  # RFM 432, then complaint/resource LEVELS 5 and 5 (seed 000)
+    assert c07.rfcm_code == "43255"  # RFM 432, then complaint/resource LEVELS 5 and 5 (level = 6 - score)
     assert (c07.value_level, c07.toxicity_level, c07.rfcm_strategy) == ("mid", "toxic", "move_to_self_service")
-    # C01: no complaints, no manager time: the seed's ideal 55511
+    # C01: no complaints, no manager time: the ideal 55511
     c01 = rfcm.loc["C01"]
     assert (c01.c_score, c01.resource_score, c01.rfcm_code, c01.rfcm_strategy) == (5, 5, "55511", "keep")
     assert rfcm.loc["C05"].rfcm_code == "11111"

@@ -1,6 +1,6 @@
 """Landing contract: which files feed which raw table, with which canonical columns.
 
-The canonical column lists are the data contract (DESIGN.md §3) and live in code; the header
+The canonical column lists are the data contract (docs/architecture.md) and live in code; the header
 synonyms that translate a real export to them live in YAML (``config/sources.yaml`` plus any
 ``mappings/*.yaml`` in the shipped ``config/`` or in ``CLIENTPULSE_CONFIG_DIR``).
 """

@@ -5,7 +5,7 @@ One output row per DISTINCT non-null input. Columns:
 * ``raw`` – the input as given;
 * ``email`` – trimmed, lower-cased, ``Name <addr>`` / ``mailto:`` unwrapped, domain typo fixed
   when the config says ``fix``; None when the syntax is invalid or the value empty;
-* ``email_key`` – the matching key (NOTES.md): Gmail ignores dots and ``+tags`` and
+* ``email_key`` – the matching key: Gmail ignores dots and ``+tags`` and
   googlemail.com = gmail.com; Yandex strips ``+tags``, treats ``-`` and ``.`` in the login as one
   and ya.ru / yandex.com / yandex.ru are one mailbox; mail.ru, bk.ru, list.ru, inbox.ru stay
   separate. Set only when ``is_valid``. Use it for matching, never for display;

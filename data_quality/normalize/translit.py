@@ -10,8 +10,8 @@ their names in Latin letters, so ``Иван``/``Ivan``, ``Юлия``/``Julia``/`
     tc/tz → ts, yo/ye → e, ie → e, j → y, y → i, doubled letters
     collapse (ii → i, nn → n)
 
-The key is ASCII only (DuckDB string distances count UTF-8 bytes, NOTES.md) and is meant for
-matching, never for display.
+The key is ASCII only (DuckDB string distances count UTF-8 bytes: a Cyrillic letter is two) and
+is meant for matching, never for display.
 """
 
 from __future__ import annotations

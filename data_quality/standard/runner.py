@@ -18,7 +18,8 @@ coverage       ExpectColumnProportionOfNonNullValuesToBeBetween  True if any col
 row_count      ExpectTableRowCountToBeBetween                    –
 ============== ================================================= ==================================
 
-(``mostly`` ignores nulls in GX, hence the null-encoded derived columns for coverage, NOTES.md.)
+(GX's ``mostly`` ignores nulls, hence the null-encoded derived columns for coverage: True when a
+column is usable, NULL otherwise, checked as a proportion of non-null values.)
 Failing ids are picked with pandas (≤ 20), not with GX's COMPLETE format (slow on 1M rows).
 A rule whose column is missing fails with ``reason="column_missing"`` and no GX call.
 """

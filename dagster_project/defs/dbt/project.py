@@ -24,7 +24,7 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
-# dbt folder → Dagster asset group: the layers of DESIGN.md §2.
+# dbt folder → Dagster asset group: the layers of docs/architecture.md.
 LAYER_GROUPS = {"staging": "staging", "intermediate": "staging", "marts": "marts", "quality": "quality", "serving": "serving"}
 
 
