@@ -41,7 +41,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from sample_data import generate
 
     started = time.perf_counter()
-    summary = generate(customers=args.customers, seed=args.seed, out_dir=args.out, end_date=args.end_date)
+    summary = generate(customers=args.customers, seed=args.seed, out_dir=args.out,
+                       **({"end_date": args.end_date} if args.end_date else {}))
     print(f"generated {args.customers} customers into {args.out} in {time.perf_counter() - started:.1f}s")
     for name, rows in sorted(summary.items()):
         print(f"  {name:<40} {rows}")
@@ -234,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--customers", type=int, default=5000)
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--out", type=Path, default=Path("data/landing"))
-    gen.add_argument("--end-date", default="2026-11-15", help="last day of generated activity (default 2026-11-15)")
+    gen.add_argument("--end-date", help="last day of generated activity (default: sample_data's DEFAULT_END_DATE)")
     gen.set_defaults(func=cmd_generate)
     data = sub.add_parser("datasets", help="write a public benchmark dataset (FEBRL, CDNOW) as a landing folder")
     data.add_argument("name", choices=["febrl1", "febrl2", "febrl3", "febrl4", "cdnow"])

@@ -5,7 +5,7 @@ import argparse
 import json
 import time
 
-from .generator import generate
+from .generator import DEFAULT_END_DATE, generate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--customers", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--end-date", default="2026-11-15")
+    ap.add_argument("--end-date", default=DEFAULT_END_DATE)
     ap.add_argument("--years", type=float, default=3.0)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()

@@ -21,6 +21,9 @@ from .mailfiles import write_mailfiles
 from .names import build_banks
 from .persons import BEHAVIOURS, day_str, make_persons
 
+# The last day of generated activity unless asked otherwise: the demo sample is always "as of" it.
+DEFAULT_END_DATE = "2026-11-15"
+
 BITRIX_HEADER = ["ID", "Имя", "Фамилия", "Отчество", "Мобильный телефон", "Рабочий e-mail", "Дата рождения",
                  "Город", "Адрес", "Индекс", "Компания", "Дата создания", "Ответственный", "Комментарий"]
 STREAMS = ["persons", "contacts", "orders", "mail", "calls", "tickets", "events", "mailfiles", "banks"]
@@ -98,7 +101,7 @@ def person_ids(idx: np.ndarray) -> pa.Array:
     return cat("P", num_str(idx + 1, 7))
 
 
-def generate(customers: int, seed: int, out_dir: str | Path, end_date: str = "2026-11-15",
+def generate(customers: int, seed: int, out_dir: str | Path, end_date: str = DEFAULT_END_DATE,
              years: float = 3.0) -> dict:
     """Write a landing folder + truth/ into out_dir; return a summary dict {file: row_count, ...}."""
     if customers < 1:

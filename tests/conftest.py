@@ -74,7 +74,7 @@ def failure_messages(result) -> str:
     return "\n".join(lines)
 
 
-SAMPLE_AS_OF = "2026-11-15"
+from sample_data.generator import DEFAULT_END_DATE as SAMPLE_AS_OF  # noqa: E402
 
 
 @pytest.fixture(scope="session")
