@@ -49,3 +49,20 @@ def test_daily_schedule_runs_as_of_the_previous_day():
     context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 23, 6, 0))
     request = schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2026-11-22"
+
+
+def test_every_step_after_normalisation_is_an_as_of_partition():
+    from dagster_project.defs.partitions import as_of_partitions
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.materializable_asset_keys:
+        node = graph.get(key)
+        landing_side = node.group_name in ("ingest", "normalize")
+        assert (node.partitions_def is None) == landing_side, key.to_user_string()
+        if not landing_side:
+            assert node.partitions_def == as_of_partitions, key.to_user_string()
+            assert node.backfill_policy.max_partitions_per_run == 1, key.to_user_string()
+
+
+def test_resources_are_declared_once_for_every_step():
+    assert set(defs.resources) == {"warehouse", "settings", "dbt"}

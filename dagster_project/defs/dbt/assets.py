@@ -14,8 +14,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from clientpulse_config.dbt_vars import analytics_vars
 from dagster_project.as_of import partition_date
-from dagster_project.defs.partitions import as_of_partitions, one_date_per_run
-from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
+from dagster_project.defs.partitions import AS_OF_STEP
+from dagster_project.resources import PipelineSettings, Warehouse
 
 from .project import ClientpulseDbtTranslator, dbt_project, ensure_manifest
 
@@ -45,9 +45,7 @@ def _layer_assets(name: str, select: str):
         name=name,
         dagster_dbt_translator=TRANSLATOR,
         project=dbt_project,
-        pool=WAREHOUSE_POOL,
-        partitions_def=as_of_partitions,
-        backfill_policy=one_date_per_run,
+        **AS_OF_STEP,
     )
     def _layer(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
                settings: PipelineSettings):

@@ -11,7 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from dagster_project.as_of import partition_date
-from dagster_project.defs.partitions import as_of_partitions, one_date_per_run
+from dagster_project.defs.partitions import AS_OF_STEP
 from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from dagster_project.warehouse import ensure_schema, table_exists
 
@@ -48,9 +48,7 @@ def _read_decisions(path: Path) -> pd.DataFrame | None:
         ),
     ],
     group_name="identity",
-    pool=WAREHOUSE_POOL,
-    partitions_def=as_of_partitions,
-    backfill_policy=one_date_per_run,
+    **AS_OF_STEP,
 )
 def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
     from ml.identity import evaluate_against_truth, resolve_identities

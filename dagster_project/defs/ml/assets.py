@@ -10,9 +10,9 @@ import json
 import dagster as dg
 
 from dagster_project.as_of import partition_date
-from dagster_project.defs.partitions import as_of_partitions, one_date_per_run
+from dagster_project.defs.partitions import AS_OF_STEP
 from dagster_project.ml_data import load_customer_facts, load_message_texts, replace_snapshot
-from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
+from dagster_project.resources import PipelineSettings, Warehouse
 from dagster_project.warehouse import replace_table, table_exists
 
 ML_KINDS = {"python", "scikitlearn", "duckdb"}
@@ -33,9 +33,7 @@ def _spec(name: str, description: str, deps=()) -> dg.AssetSpec:
     deps=[IDENTITY, *STAGING_FACTS],
     group_name="ml",
     kinds={"python", "duckdb"},
-    pool=WAREHOUSE_POOL,
-    partitions_def=as_of_partitions,
-    backfill_policy=one_date_per_run,
+    **AS_OF_STEP,
     description="Per message (mail, ticket text, call transcript): language, tone in [-1, 1], markers and evidence "
     "(ml.message_signals); with llm.enabled also an anonymised outside model's second opinion (ml.message_llm_signals).",
 )
@@ -73,9 +71,7 @@ def message_signals(context: dg.AssetExecutionContext, warehouse: Warehouse,
         _spec("alerts", "Customers who crossed into risk on the as-of date, with reasons and playbook."),
     ],
     group_name="ml",
-    pool=WAREHOUSE_POOL,
-    partitions_def=as_of_partitions,
-    backfill_policy=one_date_per_run,
+    **AS_OF_STEP,
 )
 def customer_health(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
     from ml.steps import notify, score_health
@@ -149,9 +145,7 @@ def _warn_check(asset: str, check: str, description: str) -> dg.AssetCheckSpec:
         _warn_check("customer_clusters", "cluster_count", "At least k_min clusters were supported; WARN names why fewer."),
     ],
     group_name="ml",
-    pool=WAREHOUSE_POOL,
-    partitions_def=as_of_partitions,
-    backfill_policy=one_date_per_run,
+    **AS_OF_STEP,
 )
 def customer_segments(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
     from ml.steps import build_segments
@@ -222,9 +216,7 @@ def _metrics_metadata(model) -> dict:
         _warn_check("toxicity_scores", "toxicity_method", "The learned toxicity model was used; WARN names the fallback and why."),
     ],
     group_name="ml",
-    pool=WAREHOUSE_POOL,
-    partitions_def=as_of_partitions,
-    backfill_policy=one_date_per_run,
+    **AS_OF_STEP,
 )
 def churn_and_toxicity(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
     from ml.steps import model_drivers, model_runs, train_and_score

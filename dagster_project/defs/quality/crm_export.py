@@ -3,8 +3,8 @@
 import dagster as dg
 
 from dagster_project.as_of import partition_date
-from dagster_project.defs.partitions import as_of_partitions, one_date_per_run
-from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
+from dagster_project.defs.partitions import AS_OF_STEP
+from dagster_project.resources import PipelineSettings, Warehouse
 from data_quality.crm_export import (
     EXPORT_DIR,
     EXPORT_QUERY,
@@ -19,9 +19,7 @@ from data_quality.crm_export import (
     deps=[dg.AssetKey(["core", "customers"]), dg.AssetKey(["quality", "quality_customer_completeness"])],
     group_name="serving",
     kinds={"python", "csv"},
-    pool=WAREHOUSE_POOL,
-    partitions_def=as_of_partitions,
-    backfill_policy=one_date_per_run,
+    **AS_OF_STEP,
     description=(
         "The normalised customer base as CRM import files (amoCRM, Bitrix24; config/crm_export.yaml) "
         "under <data dir>/export/: golden contact fields, customer id, data-quality flags."

@@ -9,9 +9,9 @@ import dagster as dg
 
 from dagster_project.as_of import partition_date
 from dagster_project.defs.dbt.project import ensure_manifest
-from dagster_project.defs.partitions import as_of_partitions, one_date_per_run
+from dagster_project.defs.partitions import AS_OF_STEP
 from dagster_project.publish import ServingConfig, dbt_descriptions, publish
-from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
+from dagster_project.resources import PipelineSettings, Warehouse
 
 
 @dg.asset(
@@ -19,9 +19,7 @@ from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehous
     deps=[dg.AssetKey(["marts", "customer_360"])],
     group_name="serving",
     kinds={"duckdb"},
-    pool=WAREHOUSE_POOL,
-    partitions_def=as_of_partitions,
-    backfill_policy=one_date_per_run,
+    **AS_OF_STEP,
     description="The BI copy of the warehouse (CLIENTPULSE_SERVING): BI-facing schemas, readable by "
     "DuckDB 1.1+, dbt descriptions as comments; replaced atomically after every run.",
 )
