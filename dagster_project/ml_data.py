@@ -20,7 +20,7 @@ FACT_QUERIES = {
     "orders": """
         SELECT customer_id, order_date, amount, status_class AS status,
                nullif(category, '(none)') AS category, discount
-        FROM staging.int_customer_orders
+        FROM intermediate.int_customer_orders
         WHERE order_date <= $as_of
         ORDER BY customer_id, order_date, order_id
     """,

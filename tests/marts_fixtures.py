@@ -27,8 +27,9 @@ REPO = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO / "dbt"
 DBT_BIN = Path(sys.executable).with_name("dbt")
 AS_OF = date(2026, 6, 30)
-# The analytics models: intermediate int_customer_* live under models/marts/intermediate.
-ANALYTICS_SELECT = ["path:models/marts", "path:models/serving"]
+# The analytics models: the intermediate models built after identity resolution, the marts and
+# customer_360 (dbt layer tags, see dbt/dbt_project.yml).
+ANALYTICS_SELECT = ["tag:post_identity", "tag:marts", "tag:serving"]
 
 
 def ago(days: int, as_of: date = AS_OF) -> date:

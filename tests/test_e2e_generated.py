@@ -160,7 +160,7 @@ def test_every_dbt_model_and_column_is_described(generated_run, tmp_path):
 
 def test_published_database_describes_every_table_and_column(generated_run):
     """The BI file carries a comment on every table and column (dbt YAML, sources included) and holds
-    no landed text: raw, normalized and staging stay in the warehouse."""
+    no landed text: raw, normalized, staging and intermediate stay in the warehouse."""
     con = duckdb.connect(str(generated_run.serving), read_only=True)
     try:
         schemas = {r[0] for r in con.execute(
@@ -173,7 +173,7 @@ def test_published_database_describes_every_table_and_column(generated_run):
             "WHERE database_name = current_database() ORDER BY 1, 2, column_index").fetchall()
     finally:
         con.close()
-    assert not schemas & {"raw", "normalized", "staging"}, sorted(schemas)
+    assert not schemas & {"raw", "normalized", "staging", "intermediate"}, sorted(schemas)
     assert {"core", "marts", "ml", "quality", "reference"} <= {s for s, _, _ in tables}
     bare_tables = [f"{s}.{t}" for s, t, comment in tables if not (comment or "").strip()]
     bare_columns = [f"{s}.{t}.{c}" for s, t, c, comment in columns if not (comment or "").strip()]

@@ -64,7 +64,7 @@ def test_partial_and_foreign_exports_run_end_to_end(tmp_path):
     # invoice lines are summed per invoice; the Country column is kept in _extra
     assert con.execute("SELECT count(*) FROM raw.crm_orders WHERE _extra LIKE '%United Kingdom%'").fetchone()[0] > 0
     lines, invoices = con.execute(
-        "SELECT sum(line_count), count(*) FROM staging.int_customer_orders").fetchone()
+        "SELECT sum(line_count), count(*) FROM intermediate.int_customer_orders").fetchone()
     assert lines == 2 * invoices - 1  # every invoice has two lines but the cancellation
     # no amount column: a line's amount is quantity × price
     assert con.execute(

@@ -54,7 +54,7 @@ def _layer_assets(name: str, select: str):
     return _layer
 
 
-dbt_staging_models = _layer_assets("dbt_staging", "path:models/staging path:models/intermediate resource_type:seed")
-dbt_mart_models = _layer_assets("dbt_marts", "path:models/marts path:models/quality")
-dbt_serving_models = _layer_assets("dbt_serving", "path:models/serving")
+dbt_staging_models = _layer_assets("dbt_staging", "tag:staging tag:pre_identity resource_type:seed")
+dbt_mart_models = _layer_assets("dbt_marts", "tag:post_identity tag:marts tag:quality")
+dbt_serving_models = _layer_assets("dbt_serving", "tag:serving")
 

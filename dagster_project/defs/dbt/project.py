@@ -24,8 +24,9 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
-# dbt folder → Dagster asset group: the layers of docs/architecture.md.
-LAYER_GROUPS = {"staging": "staging", "intermediate": "staging", "marts": "marts", "quality": "quality", "serving": "serving"}
+# Layer tag of a dbt model (dbt_project.yml, exactly one per model) → Dagster asset group: the layers
+# of docs/architecture.md.
+LAYER_TAGS = ("staging", "intermediate", "marts", "quality", "serving")
 
 
 def _newest_source_mtime() -> float:
@@ -75,7 +76,7 @@ def _dbt_parse() -> None:
 
 
 class ClientpulseDbtTranslator(DagsterDbtTranslator):
-    """Asset key = [schema, model] as in the warehouse, group = layer folder."""
+    """Asset key = [schema, model] as in the warehouse, group = the model's layer tag."""
 
     def __init__(self) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -91,6 +92,5 @@ class ClientpulseDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "staging"
-        fqn = dbt_resource_props.get("fqn", [])
-        layer = fqn[1] if len(fqn) > 2 else None
-        return LAYER_GROUPS.get(layer or "", "marts")
+        tags = dbt_resource_props.get("tags") or []
+        return next((tag for tag in LAYER_TAGS if tag in tags), "marts")

@@ -27,7 +27,7 @@ def _read_decisions(path: Path) -> pd.DataFrame | None:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(kinds={"python", "duckdb", "splink"}, key=["core", "customer_identity"],
-            deps=[dg.AssetKey(["staging", "int_identity_records"])],
+            deps=[dg.AssetKey(["intermediate", "int_identity_records"])],
             description="Every accepted source record → exactly one customer_id, with match_rule and match_score.",
         ),
         dg.AssetSpec(kinds={"python", "duckdb", "splink"}, key=["core", "customers"], description="One golden record per customer, with the provenance of each value."),
@@ -71,7 +71,7 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse,
         )
         result = resolve_identities(
             con,
-            "staging.int_identity_records",
+            "intermediate.int_identity_records",
             config=config,
             previous_identity=previous,
             decisions=decisions,
@@ -139,10 +139,10 @@ def every_record_has_one_customer(warehouse: Warehouse) -> dg.AssetCheckResult:
             """
             WITH i AS (SELECT source, source_record_id, count(*) AS n FROM core.customer_identity GROUP BY ALL)
             SELECT
-              (SELECT count(*) FROM staging.int_identity_records r
+              (SELECT count(*) FROM intermediate.int_identity_records r
                  WHERE NOT EXISTS (SELECT 1 FROM i WHERE i.source = r.source AND i.source_record_id = r.source_record_id)),
               (SELECT count(*) FROM i WHERE n > 1),
-              (SELECT count(*) FROM i WHERE NOT EXISTS (SELECT 1 FROM staging.int_identity_records r
+              (SELECT count(*) FROM i WHERE NOT EXISTS (SELECT 1 FROM intermediate.int_identity_records r
                  WHERE i.source = r.source AND i.source_record_id = r.source_record_id))
             """
         ).fetchone()

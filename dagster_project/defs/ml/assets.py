@@ -21,7 +21,7 @@ STAGING_FACTS = [
     dg.AssetKey(["staging", t])
     for t in ("stg_orders", "stg_support_tickets", "stg_marketing_events", "stg_phone_calls", "stg_mail_messages")
 ]
-CUSTOMER_ORDERS = dg.AssetKey(["staging", "int_customer_orders"])  # dbt: line items summed, deduplicated
+CUSTOMER_ORDERS = dg.AssetKey(["intermediate", "int_customer_orders"])  # dbt: line items summed, deduplicated
 
 
 def _spec(name: str, description: str, deps=()) -> dg.AssetSpec:

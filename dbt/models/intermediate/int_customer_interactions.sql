@@ -1,4 +1,3 @@
-{{ config(schema='staging') }}
 -- Every non-order touchpoint up to the as-of date (tickets, calls, e-mails, marketing events),
 -- attached to its customer through core.customer_identity, with the manager minutes it cost and
 -- its complaint flags. Ticket handling minutes count only once the ticket is closed by the as-of

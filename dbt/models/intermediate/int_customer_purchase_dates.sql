@@ -1,4 +1,3 @@
-{{ config(schema='staging') }}
 -- One row per customer and distinct day with a completed purchase (up to the as-of date), with
 -- the gap in days since the customer's previous purchase day: the raw material of the purchase
 -- cycle. Several orders on one day are one purchase occasion.

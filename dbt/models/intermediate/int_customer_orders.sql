@@ -1,4 +1,3 @@
-{{ config(schema='staging') }}
 -- Orders up to the as-of date, each attached to its customer through core.customer_identity
 -- ('order', order_id). An order id landed twice is one order (the first landed row wins, as in
 -- int_identity_records); rows of one file sharing an order id are line items and are summed.
