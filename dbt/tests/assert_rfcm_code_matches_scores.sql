@@ -1,4 +1,4 @@
--- rfcm_code = R F M scores, then the complaint and resource LEVELS (6 - reverse score), seed 000.
+-- rfcm_code = R F M scores, then the complaint and resource LEVELS (6 - reverse score).
 select customer_id
 from {{ ref('mart_customer_rfcm') }}
 where rfcm_code is not null

@@ -1,4 +1,4 @@
--- The public customer table of DESIGN.md §4: one row per customer of core.customers as of the
+-- The public customer table: one row per customer of core.customers as of the
 -- run's date. RFM / RFCM / lifecycle / risk x value come from the marts; the ML columns come from
 -- the ml.* tables written by Python assets (LEFT JOIN; when a table does not exist yet its columns
 -- are NULL). Customers without a completed purchase: NULL RFM, rfm_segment 'No purchases',

@@ -1,4 +1,4 @@
--- Lists that act (seed 003), one row per (list_name, customer_id) as of the as-of date:
+-- Lists that act, one row per (list_name, customer_id) as of the as-of date:
 --   should_have_bought  expected next purchase fell in the last action_period_days and no purchase
 --                       was made in that period
 --   reactivation        sleepers with their current step of the reactivation chain (seed

@@ -1,4 +1,4 @@
--- Purchase cycle and lifecycle state per customer (seed 003).
+-- Purchase cycle and lifecycle state per customer.
 -- Cycle: the median gap between the customer's purchase days, shrunk toward a prior when the
 -- customer has few gaps:  cycle = (n_gaps * median_gap + k * prior) / (n_gaps + k), k =
 -- cycle_shrinkage_k. Prior = the cycle of the customer's main category (median gap between

@@ -1,4 +1,4 @@
--- RFCM per customer (seed 000): RFM plus Complaints (C) and Resources (R, manager time).
+-- RFCM per customer: RFM plus Complaints (C) and Resources (R, manager time).
 --   complaints_per_month      = (complaint / refund tickets + returned orders when
 --                               rfcm_returns_are_complaints) in the rate window / months
 --   manager_minutes_per_month = (call minutes + ticket handling minutes + e-mails x configured
@@ -6,7 +6,7 @@
 --   months = max(min(tenure, rfcm_rate_window_days), 1 month) / 30.4375; tenure from the first
 --   sign of the customer (first_seen_at, first order or first touchpoint) up to the as-of date.
 -- c_score / r_score are on the REVERSE scale: 5 = few complaints / little manager time, 1 = many.
--- rfcm_code follows seed 000 literally: "55511 = ideal (high R, F, M, low C, R)", "11155 = toxic",
+-- rfcm_code follows the RFCM convention: "55511 = ideal (high R, F, M, low C, R)", "11155 = toxic",
 -- so its last two digits are the complaint / resource LEVEL = 6 - score (1 = few). The alarm and
 -- the toxic rule use the scores ("C and R below 2" = many complaints and much manager time).
 {%- set window = cfg('rfcm_rate_window_days') %}

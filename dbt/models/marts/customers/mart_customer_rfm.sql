@@ -1,4 +1,4 @@
--- RFM per customer as of the as-of date (seeds 004/003). Every customer of core.customers gets a
+-- RFM per customer as of the as-of date. Every customer of core.customers gets a
 -- row; customers without a completed purchase up to the as-of date get NULL recency / scores and
 -- the segment 'No purchases'.
 --   recency_days = as_of - last completed purchase date

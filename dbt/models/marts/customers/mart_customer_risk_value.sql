@@ -1,4 +1,4 @@
--- Risk x value position per customer (seed 002). Risk stage comes from the lifecycle state
+-- Risk x value position per customer. Risk stage comes from the lifecycle state
 -- (seed lifecycle_state_map: active -> active, hot_inactive / sleeping -> at_risk, near_death ->
 -- potential_churn, dead -> churned). Value tier: the customer's cumulative share by monetary among
 -- buyers (cume_dist, ties share a tier) cut at value_tier_cuts -> bronze / silver / gold /

@@ -1,6 +1,6 @@
--- The RFCM alarm of seed 000 as one row: "more than 10 % of customers with C and R scores below 2
--- is a reason for alarm". Denominator = every customer of core.customers. When it fires, the seed
--- advises a soft start: redistribute manager resources before cutting anyone off.
+-- The RFCM alarm as one row: "more than 10 % of customers with C and R scores below 2
+-- is a reason for alarm". Denominator = every customer of core.customers. When it fires, the advice
+-- is a soft start: redistribute manager resources before cutting anyone off.
 with rfcm as (
     select * from {{ ref('mart_customer_rfcm') }}
 ),

@@ -1,4 +1,4 @@
--- The risk x value matrix (seed 002): every cell of the seed action_level_matrix (4 risk stages x
+-- The risk x value matrix: every cell of the seed action_level_matrix (4 risk stages x
 -- 4 value tiers), also empty ones, with its action level and the customers and net revenue in it.
 -- Reconciles: sum(customers) = customers with a completed purchase up to the as-of date.
 with cells as (

@@ -1,4 +1,4 @@
--- «Точка А» (seed 004): contact coverage of the customer base as of the run date. One row per
+-- «Точка А»: contact coverage of the customer base as of the run date. One row per
 -- identity source (crm_contact, order, mail, call, ticket, event) - the customers known from that
 -- source and how reachable they are (golden record: valid e-mail, valid phone, both, any) - and
 -- one row `all` for the whole base (customers = core.customers). History: quality_coverage_history.
