@@ -54,3 +54,9 @@ def test_every_model_has_one_layer_tag_and_intermediate_models_say_when_they_run
             reads_identity = any(a.startswith("source.clientpulse.core.") for a in _ancestors(manifest, node["unique_id"]))
             assert steps == ({"post_identity"} if reads_identity else {"pre_identity"}), node["unique_id"]
 
+
+def test_pipeline_manifest_has_no_unit_tests():
+    """Unit tests are enabled only with --vars run_unit_tests: the steps' `dbt build` runs none."""
+    manifest = _manifest()
+    assert manifest.get("unit_tests", {}) == {}
+    assert any(uid.startswith("unit_test.") for uid in manifest.get("disabled", {}))
