@@ -49,8 +49,7 @@ test: install datasets
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 ui: install
-	@mkdir -p $(DAGSTER_HOME)
-	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'concurrency:\n  pools:\n    default_limit: 1\ntelemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/python -c "from dagster_project.cli import ensure_dagster_home; ensure_dagster_home()"
 	$(BIN)/dg dev --host 127.0.0.1 --port 3000
 
 bench: install datasets

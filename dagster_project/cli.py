@@ -21,6 +21,10 @@ from pathlib import Path
 DAGSTER_YAML = """\
 # Written by `clientpulse run`: one DuckDB writer at a time (DuckDB allows one writer per file).
 concurrency:
+  # one run at a time: every as-of partition rebuilds the same warehouse tables, so a backfill's
+  # runs (UI or schedule) must not interleave
+  runs:
+    max_concurrent_runs: 1
   pools:
     default_limit: 1
 telemetry:
@@ -28,7 +32,8 @@ telemetry:
 """
 
 
-def _ensure_dagster_home() -> Path:
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME with the instance settings the pipeline needs (written once, yours after that)."""
     home = Path(os.environ.get("DAGSTER_HOME") or Path("data") / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
@@ -91,7 +96,7 @@ def _partition_problem(as_of: dt.date) -> str | None:
 
 def _execute(dates: list[dt.date], environment, label: str) -> int:
     """Materialise the daily job once per as-of partition, in order; stop at the first failure."""
-    home = _ensure_dagster_home()
+    home = ensure_dagster_home()
     import dagster as dg
 
     from dagster_project.definitions import defs
