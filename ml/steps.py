@@ -79,7 +79,7 @@ def customer_btyd(features: pd.DataFrame, config: dict) -> pd.DataFrame:
     """Per-customer BG/NBD expectations of the run (the churn model's BTYD inputs and its baseline)."""
     out = features.reindex(columns=["customer_id", "frequency", "recency_days", "tenure_days", *BTYD_COLUMNS])
     return out.rename(columns=BTYD_COLUMNS).assign(
-        horizon_days=int(config.get("features", {}).get("btyd", {}).get("horizon_days", 90)),
+        horizon_days=int(config["features"]["btyd"]["horizon_days"]),
         btyd_status=features.attrs.get("btyd_status"),
         btyd_params=json.dumps(features.attrs.get("btyd_params") or {}, default=float),
     )
