@@ -19,8 +19,9 @@
     mode 'quantile': ntile(5) over (value, tiebreak) — the stable tie rule: equal values are split by
       customer_id, so the same inputs always give the same scores (5 = best).
     mode 'fixed': thresholds t1<t2<t3<t4; higher value = higher score (value <= t1 -> 1, > t4 -> 5),
-      or with reverse=true value <= t1 -> 5, > t4 -> 1 (the RFCM C and R scale).
-    higher_is_better=false flips the direction for recency (fewer days = better). -#}
+      or with higher_is_better=false value <= t1 -> 5, > t4 -> 1 (recency: fewer days = better;
+      the RFCM C and R scale).
+    higher_is_better=false also reverses the quantile order (the largest value gets 1). -#}
 {% macro score_5(value, mode, thresholds, higher_is_better=true, tiebreak='customer_id', partition_filter=none) -%}
     {%- if mode == 'quantile' -%}
         {%- if higher_is_better -%}
