@@ -412,7 +412,6 @@ class Identity(Section):
 # ---------------------------------------------------------------- models.yaml
 class Btyd(Section):
     enabled: bool
-    model: Literal["bgnbd", "pareto"]
     fit_sample: PositiveInt
     horizon_days: PositiveInt
     min_repeaters: Count

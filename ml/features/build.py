@@ -52,7 +52,9 @@ def _frame(w: Window, out: dict, bought: Purchases, cfg: dict, btyd_params) -> p
     sel.update(rfm_scores(sel["recency_days"], sel["frequency"], sel["monetary_total"]))
     attrs: dict = {}
     bcfg = dict(w.fcfg.get("btyd", {}))
-    if bcfg.get("enabled", True):
+    if not bcfg.get("enabled", True):
+        attrs["btyd_status"] = "disabled"
+    else:
         seed = int(cfg.get("random_state", 42))
         p_alive, exp_p, p_none = btyd_outputs(bought.day_code, bought.day, n, cut, bcfg, seed, btyd_params, attrs)
         for k, v in (("p_alive", p_alive), ("btyd_expected_purchases", exp_p), ("btyd_p_no_purchase", p_none)):
