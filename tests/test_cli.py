@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dagster_project.cli import main
-from tests.conftest import pipeline_env
+from tests.support.pipeline import pipeline_env
 
 
 def test_run_without_landing_folder_says_so(tmp_path, capsys):

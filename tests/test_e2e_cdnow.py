@@ -18,8 +18,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from tests.conftest import failure_messages, run_pipeline
-from tests.test_e2e_generated import _df
+from tests.support.pipeline import failure_messages, run_pipeline
+from tests.support.warehouse import query_df
 
 AS_OF = "1997-09-30"
 
@@ -45,14 +45,14 @@ def cut_run(landings, tmp_path_factory):
 
 
 def test_run_records_the_method_behind_every_score(cut_run):
-    c360 = _df(cut_run.serving, "SELECT churn_model, churn_probability FROM marts.customer_360")
+    c360 = query_df(cut_run.serving, "SELECT churn_model, churn_probability FROM marts.customer_360")
     assert len(c360) == 3000 and c360["churn_probability"].between(0, 1).all()
     assert set(c360["churn_model"]) <= {"churn_logreg", "churn_hgb"}  # every CDNOW customer has bought
-    runs = _df(cut_run.warehouse, f"SELECT * FROM ml.model_runs WHERE as_of = DATE '{AS_OF}'").set_index("model")
+    runs = query_df(cut_run.warehouse, f"SELECT * FROM ml.model_runs WHERE as_of = DATE '{AS_OF}'").set_index("model")
     assert runs.loc["churn", "model_kind"] == c360["churn_model"].iloc[0].removeprefix("churn_")
     assert runs.loc["toxicity", "model_kind"] == "no_complaint_data"
     assert runs.loc["toxicity", "fallback_reason"].startswith("no_complaint_data")
-    tox = _df(cut_run.warehouse, "SELECT DISTINCT toxicity_model, toxicity_probability FROM ml.toxicity_scores")
+    tox = query_df(cut_run.warehouse, "SELECT DISTINCT toxicity_model, toxicity_probability FROM ml.toxicity_scores")
     assert tox.to_dict("records") == [{"toxicity_model": "toxicity_no_complaint_data", "toxicity_probability": 0.0}]
     checks = {e.check_name: e for e in cut_run.result.get_asset_check_evaluations()}
     assert not checks["toxicity_method"].passed and checks["toxicity_method"].severity == dg.AssetCheckSeverity.WARN
@@ -73,17 +73,17 @@ def test_churn_beats_recency_on_the_holdout(cut_run):
     assert 0.7 < scores["auc_bgnbd"] < 0.8
     assert scores["auc_model"] > scores["auc_bgnbd"] - 0.01, scores
     # the BG/NBD in ml.customer_btyd is the one the churn model's scoring used
-    btyd = _df(cut_run.warehouse, "SELECT DISTINCT btyd_status, btyd_params FROM ml.customer_btyd")
+    btyd = query_df(cut_run.warehouse, "SELECT DISTINCT btyd_status, btyd_params FROM ml.customer_btyd")
     assert len(btyd) == 1 and btyd["btyd_status"].iloc[0] == "ok"
-    metrics = json.loads(_df(cut_run.warehouse, "SELECT metrics FROM ml.model_runs WHERE model = 'churn'")["metrics"][0])
+    metrics = json.loads(query_df(cut_run.warehouse, "SELECT metrics FROM ml.model_runs WHERE model = 'churn'")["metrics"][0])
     assert metrics["btyd_at_as_of"]["params"] == pytest.approx(json.loads(btyd["btyd_params"].iloc[0]))
 
 
 def test_later_orders_do_not_change_customer_360(cut_run, landings, tmp_path_factory):
     full = run_pipeline(tmp_path_factory.mktemp("cdnow_all"), landings[1], AS_OF)
     assert full.result.success, failure_messages(full.result)
-    assert _df(full.warehouse, "SELECT max(order_date) AS d FROM staging.stg_orders")["d"][0] > pd.Timestamp(AS_OF)
+    assert query_df(full.warehouse, "SELECT max(order_date) AS d FROM staging.stg_orders")["d"][0] > pd.Timestamp(AS_OF)
     for sql in ("SELECT * FROM marts.customer_360 ORDER BY customer_id",
                 "SELECT * FROM ml.customer_btyd ORDER BY customer_id",
                 "SELECT * FROM ml.churn_scores ORDER BY customer_id"):
-        pd.testing.assert_frame_equal(_df(cut_run.serving, sql), _df(full.serving, sql))
+        pd.testing.assert_frame_equal(query_df(cut_run.serving, sql), query_df(full.serving, sql))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.conftest import failure_messages, run_pipeline
+from tests.support.pipeline import failure_messages, run_pipeline
 
 AS_OF = "2024-06-30"
 

@@ -8,7 +8,7 @@ import math
 
 import duckdb
 
-from tests.conftest import failure_messages, run_pipeline
+from tests.support.pipeline import failure_messages, run_pipeline
 
 AS_OF = "2024-06-30"
 CONTACTS = """contact_id,full_name,phone,birth_date

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import failure_messages, run_pipeline
+from tests.support.pipeline import failure_messages, run_pipeline
 
 AS_OF = "2024-01-01"
 

@@ -14,19 +14,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.conftest import SAMPLE_AS_OF, failure_messages, run_pipeline
-
-
-def _df(path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
+from tests.support.pipeline import SAMPLE_AS_OF, failure_messages, run_pipeline
+from tests.support.warehouse import query_df
 
 
 def test_every_landed_row_is_raw_or_rejected(generated_run):
-    registry = _df(generated_run.warehouse, "SELECT * FROM raw.file_registry")
+    registry = query_df(generated_run.warehouse, "SELECT * FROM raw.file_registry")
     assert len(registry) > 0
     assert (registry["landed_rows"] == registry["raw_rows"] + registry["rejected_rows"]).all()
     # the generator's files ingest with zero rejects, and each file's rows match the truth counts
@@ -40,21 +33,21 @@ def test_every_landed_row_is_raw_or_rejected(generated_run):
 
 
 def test_every_record_maps_to_exactly_one_customer(generated_run):
-    identity = _df(generated_run.warehouse, "SELECT source, source_record_id, customer_id FROM core.customer_identity")
+    identity = query_df(generated_run.warehouse, "SELECT source, source_record_id, customer_id FROM core.customer_identity")
     assert not identity.duplicated(["source", "source_record_id"]).any()
     truth = pd.read_csv(generated_run.landing / "truth" / "record_map.csv", dtype=str, keep_default_na=False)
     # records dated after the as-of date are not accepted yet; the generator ends on the as-of date
     merged = truth.merge(identity, how="left", on=["source", "source_record_id"], indicator=True)
     missing = merged[merged["_merge"] == "left_only"]
     assert len(missing) == 0, missing.head(10).to_string()
-    customers = _df(generated_run.warehouse, "SELECT count(*) AS n FROM core.customers")["n"][0]
+    customers = query_df(generated_run.warehouse, "SELECT count(*) AS n FROM core.customers")["n"][0]
     assert customers == identity["customer_id"].nunique()
 
 
 def test_identity_accuracy_against_truth(generated_run):
     from ml.identity import evaluate_against_truth
 
-    identity = _df(generated_run.warehouse, "SELECT customer_id, source, source_record_id FROM core.customer_identity")
+    identity = query_df(generated_run.warehouse, "SELECT customer_id, source, source_record_id FROM core.customer_identity")
     truth = pd.read_csv(generated_run.landing / "truth" / "record_map.csv", dtype=str, keep_default_na=False)
     metrics = evaluate_against_truth(identity, truth)
     f1 = metrics.get("pairwise_f1", metrics.get("f1"))
@@ -64,14 +57,14 @@ def test_identity_accuracy_against_truth(generated_run):
 def test_manager_spellings_are_one_manager_in_the_quality_mart(generated_run):
     from sample_data import params
 
-    managers = _df(generated_run.warehouse, "SELECT manager FROM quality.quality_by_manager")["manager"]
+    managers = query_df(generated_run.warehouse, "SELECT manager FROM quality.quality_by_manager")["manager"]
     # the generator writes each manager in several spellings («Смирнова О.», «smirnova», …)
     assert len(managers) <= len(params.MANAGERS) + 1  # + '(no manager)'
 
 
 def test_customer_360_one_row_per_customer_and_published(generated_run):
-    c360 = _df(generated_run.serving, "SELECT * FROM marts.customer_360")
-    customers = _df(generated_run.serving, "SELECT customer_id FROM core.customers")
+    c360 = query_df(generated_run.serving, "SELECT * FROM marts.customer_360")
+    customers = query_df(generated_run.serving, "SELECT customer_id FROM core.customers")
     assert len(c360) == len(customers) and c360["customer_id"].is_unique
     assert set(c360["customer_id"]) == set(customers["customer_id"])
     assert (c360["as_of"].astype(str) == SAMPLE_AS_OF).all()
@@ -96,10 +89,10 @@ def second_run(generated_run, tmp_path_factory):
 
 def test_rerun_keeps_every_customer_id(generated_run, second_run):
     query = "SELECT source, source_record_id, customer_id FROM core.customer_identity ORDER BY 1, 2"
-    first = _df(generated_run.warehouse, query)
-    again = _df(second_run.warehouse, query)
+    first = query_df(generated_run.warehouse, query)
+    again = query_df(second_run.warehouse, query)
     pd.testing.assert_frame_equal(first, again)
-    history = _df(second_run.warehouse, "SELECT as_of, count(*) AS n FROM marts.mart_customer_history GROUP BY 1")
+    history = query_df(second_run.warehouse, "SELECT as_of, count(*) AS n FROM marts.mart_customer_history GROUP BY 1")
     assert len(history) == 1  # one snapshot per as-of date, not two
 
 
@@ -115,15 +108,15 @@ def test_future_rows_do_not_change_the_marts(generated_run, tmp_path_factory):
     root = tmp_path_factory.mktemp("future")
     landing = root / "landing"
     shutil.copytree(generated_run.landing, landing)
-    cid = _df(generated_run.warehouse, "SELECT min(contact_id) AS c FROM staging.stg_crm_contacts")["c"][0]
+    cid = query_df(generated_run.warehouse, "SELECT min(contact_id) AS c FROM staging.stg_crm_contacts")["c"][0]
     (landing / "crm" / "orders_future.csv").write_text(FUTURE_ORDERS.format(cid=cid), encoding="utf-8")
     run = run_pipeline(root, landing, SAMPLE_AS_OF)
     assert run.result.success, failure_messages(run.result)
     query = "SELECT * FROM marts.customer_360 ORDER BY customer_id"
-    pd.testing.assert_frame_equal(_df(generated_run.warehouse, query), _df(run.warehouse, query))
+    pd.testing.assert_frame_equal(query_df(generated_run.warehouse, query), query_df(run.warehouse, query))
     for table in ("mart_customer_rfm", "mart_customer_lifecycle", "mart_risk_value_matrix"):
         q = f"SELECT * FROM marts.{table} ORDER BY ALL"
-        pd.testing.assert_frame_equal(_df(generated_run.warehouse, q), _df(run.warehouse, q))
+        pd.testing.assert_frame_equal(query_df(generated_run.warehouse, q), query_df(run.warehouse, q))
 
 
 def test_every_dbt_model_and_column_is_described(generated_run, tmp_path):

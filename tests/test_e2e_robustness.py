@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import duckdb
 
-from tests.conftest import failure_messages, run_pipeline
+from tests.support.pipeline import failure_messages, run_pipeline
 
 AS_OF = "2011-12-09"
 

@@ -1,6 +1,6 @@
 """Customer-analytics marts on hand-made customers with known histories.
 
-Exact values below are worked out by hand from tests/marts_fixtures.handmade_fixture (as of
+Exact values below are worked out by hand from tests/support/marts.handmade_fixture (as of
 2026-06-30, 12 customers, 10 buyers, default config):
 - quintiles over 10 buyers = 2 customers per score; ties broken by customer_id;
 - category cycles (>= 5 same-category gaps): A = 30, B = 60 (gaps 60,60,60,60,60,100), C = 30,
@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
-from marts_fixtures import AS_OF, add_future_rows, handmade_fixture, run_dbt
+
+from tests.support.marts import AS_OF, add_future_rows, handmade_fixture, run_dbt
+from tests.support.warehouse import query_df
 
 AS_OF_2 = date(2026, 7, 30)
 MART_TABLES = [
@@ -25,16 +26,8 @@ MART_TABLES = [
 ]
 
 
-def read(db: Path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
-
-
 def by_customer(db: Path, table: str) -> pd.DataFrame:
-    return read(db, f"select * from {table} order by customer_id").set_index("customer_id")
+    return query_df(db, f"select * from {table} order by customer_id").set_index("customer_id")
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +36,11 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("marts")
     db = handmade_fixture().write(root / "warehouse.duckdb")
     run_dbt(db, AS_OF)
-    first = {t: read(db, f"select * from {t}") for t in MART_TABLES}
-    history_1 = read(db, "select as_of, count(*) as n from marts.mart_customer_history group by all order by 1")
+    first = {t: query_df(db, f"select * from {t}") for t in MART_TABLES}
+    history_1 = query_df(db, "select as_of, count(*) as n from marts.mart_customer_history group by all order by 1")
     run_dbt(db, AS_OF, seed=False)  # same as-of date again: must replace, not duplicate
-    history_2 = read(db, "select as_of, count(*) as n from marts.mart_customer_history group by all order by 1")
-    matrix_hist_2 = read(db, "select as_of, count(*) as n from marts.mart_risk_value_matrix_history group by all")
+    history_2 = query_df(db, "select as_of, count(*) as n from marts.mart_customer_history group by all order by 1")
+    matrix_hist_2 = query_df(db, "select as_of, count(*) as n from marts.mart_risk_value_matrix_history group by all")
     run_dbt(db, AS_OF_2, seed=False)
     return dict(db=db, first=first, history_1=history_1, history_2=history_2, matrix_hist_2=matrix_hist_2, root=root)
 
@@ -174,10 +167,14 @@ def test_action_lists(first):
     assert set(got) == {
         ("should_have_bought", "C02"), ("should_have_bought", "C07"), ("should_have_bought", "C08"),
         ("reactivation", "C02"), ("reactivation", "C10"), ("goodbye", "C05"),
-        ("hot_trigger", "C03"), ("hot_trigger", "C07"),
+        ("hot_trigger", "C03"), ("hot_trigger", "C07"), ("near_death", "C04"), ("near_death", "C09"),
+        ("toxic_review", "C07"),
     }
-    assert got[("reactivation", "C02")].step == 3  # asleep since 2026-06-24: chain day 7
-    assert got[("reactivation", "C10")].step == 6  # chain day 35: deep sleep
+    # no actions log: the chains start at step 1 whatever the calendar says (the step after the
+    # last one sent is tested in tests/integration/test_action_lists_rules.py)
+    assert got[("reactivation", "C02")].step == 1 and got[("reactivation", "C02")].step_code == "sleep_1"
+    assert got[("reactivation", "C10")].step == 1
+    assert got[("near_death", "C04")].step_code == "near_death_1"
     assert (got[("reactivation", "C02")].channel, got[("reactivation", "C02")].contact) == ("phone", "+79120000002")
     assert (got[("goodbye", "C05")].channel, got[("goodbye", "C05")].contact) == ("email", "darya@example.ru")
     assert got[("should_have_bought", "C08")].channel == "none"
@@ -221,7 +218,7 @@ def test_history_idempotent(runs):
     h1, h2 = runs["history_1"], runs["history_2"]
     assert h1.n.tolist() == [12] and h2.n.tolist() == [12]  # same as-of twice -> one snapshot
     assert runs["matrix_hist_2"].n.tolist() == [16]
-    h3 = read(runs["db"], "select as_of, count(*) as n from marts.mart_customer_history group by all order by 1")
+    h3 = query_df(runs["db"], "select as_of, count(*) as n from marts.mart_customer_history group by all order by 1")
     assert [(pd.Timestamp(a).date(), n) for a, n in zip(h3.as_of, h3.n)] == [(AS_OF, 12), (AS_OF_2, 12)]
 
 
@@ -243,7 +240,7 @@ def test_rows_after_as_of_change_nothing(runs, tmp_path):
     db = add_future_rows(handmade_fixture()).write(tmp_path / "future.duckdb")
     run_dbt(db, AS_OF)
     for table, before in runs["first"].items():
-        after = read(db, f"select * from {table}")
+        after = query_df(db, f"select * from {table}")
         keys = [c for c in ("list_name", "customer_id", "risk_stage", "value_tier") if c in before.columns]
         pd.testing.assert_frame_equal(
             before.sort_values(keys).reset_index(drop=True) if keys else before,

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from clientpulse_config.dbt_vars import analytics_vars_json
-from tests.conftest import SAMPLE_AS_OF, failure_messages, run_pipeline
+from tests.support.pipeline import SAMPLE_AS_OF, failure_messages, run_pipeline
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from dagster_project.cli import main
-from tests.conftest import pipeline_env
+from tests.support.pipeline import pipeline_env
 
 DATES = ["2026-09-15", "2026-11-15"]
 

@@ -3,7 +3,7 @@
 They check the RFM, RFCM and purchase-cycle / lifecycle rules on hand-made rows with exact
 expected values. dbt reads the column types of every input from the warehouse, so the parents
 must exist: this builds a throw-away warehouse with the typed staging and core tables of
-tests/marts_fixtures.py (no rows), `dbt seed`, `dbt run --empty` of the intermediate models and
+tests/support/marts.py (no rows), `dbt seed`, `dbt run --empty` of the intermediate models and
 mart_customer_rfm, then `dbt test --select test_type:unit`. Unit tests are enabled only with the
 dbt var run_unit_tests (dbt/dbt_project.yml), added here to the vars of config/analytics.yaml; each
 unit test pins the thresholds it relies on (overrides.vars). The same by hand, on a warehouse where
@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from clientpulse_config.dbt_vars import analytics_vars
-from tests.marts_fixtures import MartsFixture
+from tests.support.marts import MartsFixture
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO / "dbt"

@@ -4,7 +4,7 @@
 staging models), core.customer_identity, core.customers and optionally ml.* — into a DuckDB file.
 Dates are given as "days before the as-of date" so the expected values stay readable.
 `handmade_fixture()` is the reference data set whose exact RFM / RFCM / cycle / lifecycle values
-are asserted in tests/test_marts.py (the expectations are written next to each customer).
+are asserted in tests/integration/test_marts.py (the expectations are written next to each customer).
 `run_dbt()` seeds and builds the analytics models only (the staging models read Python-written
 tables that a hand-made warehouse does not have).
 """
@@ -23,7 +23,7 @@ import duckdb
 
 from clientpulse_config.dbt_vars import analytics_vars
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO / "dbt"
 DBT_BIN = Path(sys.executable).with_name("dbt")
 AS_OF = date(2026, 6, 30)
@@ -49,6 +49,7 @@ class MartsFixture:
     calls: list[dict] = field(default_factory=list)
     mails: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+    actions: list[dict] = field(default_factory=list)  # rows of staging.stg_actions_log
     identity: list[tuple[str, str, str]] = field(default_factory=list)
     ml: dict[str, list[dict]] = field(default_factory=dict)
     _seq: int = 0
@@ -126,6 +127,20 @@ class MartsFixture:
         self._link(customer_id, "event", eid)
         return eid
 
+    def action(self, customer_id: str | None, days_ago: int, action: str, response: str = "none",
+               responded_days_ago: int | None = None, channel: str = "email", **ids: str | None) -> str:
+        """One row of the actions log (what was sent from a list); ``ids`` may give contact_id,
+        email or phone_e164 instead of the customer id."""
+        aid = self._id("A")
+        responded = ts(ago(responded_days_ago, self.as_of), 15) if responded_days_ago is not None else None
+        self.actions.append(dict(
+            action_id=aid, customer_id=customer_id, contact_id=ids.get("contact_id"), email=ids.get("email"),
+            phone_e164=ids.get("phone_e164"), action=action, sent_at=ts(ago(days_ago, self.as_of), 10),
+            channel=channel, response=response, responded_at=responded, _source_file="actions/actions_log.csv",
+            _line=self._seq,
+        ))
+        return aid
+
     # ------------------------------------------------------------------ writing
     def write(self, path: Path) -> Path:
         import pandas as pd
@@ -154,6 +169,10 @@ class MartsFixture:
             "staging.stg_marketing_events": (self.events, {
                 "event_id": "VARCHAR", "occurred_at": "TIMESTAMP", "contact_id": "VARCHAR", "email_key": "VARCHAR",
                 "phone_e164": "VARCHAR", "event_type": "VARCHAR", "_source_file": "VARCHAR", "_line": "BIGINT"}),
+            "staging.stg_actions_log": (self.actions, {
+                "action_id": "VARCHAR", "customer_id": "VARCHAR", "contact_id": "VARCHAR", "email": "VARCHAR",
+                "phone_e164": "VARCHAR", "action": "VARCHAR", "sent_at": "TIMESTAMP", "channel": "VARCHAR",
+                "response": "VARCHAR", "responded_at": "TIMESTAMP", "_source_file": "VARCHAR", "_line": "BIGINT"}),
             "core.customers": (self.customers, {
                 "customer_id": "VARCHAR", "full_name": "VARCHAR", "first_name": "VARCHAR", "last_name": "VARCHAR",
                 "phone_e164": "VARCHAR", "email": "VARCHAR", "has_valid_phone": "BOOLEAN", "has_valid_email": "BOOLEAN",
@@ -183,7 +202,7 @@ class MartsFixture:
 
 
 def handmade_fixture(as_of: date = AS_OF) -> MartsFixture:
-    """The reference customers (as of 2026-06-30). Expected values: see tests/test_marts.py."""
+    """The reference customers (as of 2026-06-30). Expected values: see tests/integration/test_marts.py."""
     f = MartsFixture(as_of=as_of)
     # C01 champion: 8 monthly orders (gaps 30), last 10 days ago
     f.customer("C01", "Анна Иванова", email="anna@example.ru", phone="+79120000001", first_seen_days_ago=400)
