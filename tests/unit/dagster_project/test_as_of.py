@@ -29,7 +29,7 @@ def test_landing_folder_end_date_before_yesterday(tmp_path):
 def test_real_landing_folder_defaults_to_yesterday_in_the_pipeline_timezone(tmp_path):
     assert default_as_of(None, tmp_path, "Europe/Moscow", MOSCOW_MORNING)[0] == dt.date(2026, 12, 1)
     # 23:30 UTC on 1 December is already 2 December in Moscow: yesterday is 1 December there
-    late_utc = dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.timezone.utc)
+    late_utc = dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.UTC)
     assert yesterday("Europe/Moscow", late_utc) == dt.date(2026, 12, 1)
     assert yesterday("UTC", late_utc) == dt.date(2026, 11, 30)
 
