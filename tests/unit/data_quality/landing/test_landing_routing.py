@@ -6,20 +6,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from data_quality.landing import ingest_landing, load_landing_config, reconcile
+from data_quality.landing import ingest_landing, load_landing_config
 from data_quality.landing import routing as routing_mod
 from data_quality.landing.discovery import discover
 from data_quality.landing.routing import name_hits, route_file, score_headers
-
-
-def write(root: Path, rel: str, data: str | bytes, encoding: str = "utf-8") -> Path:
-    p = root / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
-    return p
+from tests.support.landing import ok, q, write
 
 
 def xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
@@ -33,27 +26,6 @@ def xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
-
-
-@pytest.fixture()
-def con():
-    c = duckdb.connect()
-    yield c
-    c.close()
-
-
-@pytest.fixture()
-def cfg():
-    return load_landing_config(mapping_dirs=[])
-
-
-def q(con, sql, params=None):
-    return con.execute(sql, params or []).fetchall()
-
-
-def ok(con):
-    bad = [r for r in reconcile(con) if not r["ok"]]
-    assert not bad, bad
 
 
 def route_of(tmp_path: Path, cfg, rel: str):

@@ -10,9 +10,7 @@ import pytest
 from clientpulse_config import load
 from data_quality.landing import ingest_landing, load_landing_config, map_header
 from data_quality.landing.spec import header_tokens
-from tests import test_landing_routing as _routing
-
-cfg, con, ok, write = _routing.cfg, _routing.con, _routing.ok, _routing.write  # shared helpers and fixtures
+from tests.support.landing import ok, write
 
 
 def tokens_only(cfg, table: str, header: list[str]) -> dict[str, str]:

@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import pandas as pd
-import pytest
 
 from ml.identity import resolve_identities
 from sample_data.identity_records import fixture_records, load, rec
-
-
-@pytest.fixture()
-def con():
-    c = duckdb.connect()
-    c.execute("SET threads = 1")
-    yield c
-    c.close()
 
 
 def ids_of(frame: pd.DataFrame) -> dict[str, str]:

@@ -5,37 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from pathlib import Path
 
-import duckdb
 import pytest
 
-from data_quality.landing import ingest_landing, load_landing_config, reconcile
+from data_quality.landing import ingest_landing, load_landing_config
 from data_quality.landing.mail_reader import clean_body
-
-
-def write(root: Path, rel: str, data: str | bytes, encoding: str = "utf-8") -> Path:
-    p = root / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
-    return p
-
-
-@pytest.fixture()
-def con():
-    c = duckdb.connect()
-    yield c
-    c.close()
-
-
-def q(con, sql, params=None):
-    return con.execute(sql, params or []).fetchall()
-
-
-def ok(con):
-    bad = [r for r in reconcile(con) if not r["ok"]]
-    assert not bad, bad
-
+from tests.support.landing import ok, q, write
 
 # ------------------------------------------------------------------------------------------ registry
 

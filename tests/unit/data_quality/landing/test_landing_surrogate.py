@@ -9,9 +9,7 @@ import pytest
 
 from clientpulse_config import load
 from data_quality.landing import ingest_landing, load_landing_config
-from tests import test_landing_routing as _routing
-
-cfg, con, ok, q, write = _routing.cfg, _routing.con, _routing.ok, _routing.q, _routing.write  # shared helpers and fixtures
+from tests.support.landing import ok, q, write
 
 
 def expected_id(*fields: str) -> str:

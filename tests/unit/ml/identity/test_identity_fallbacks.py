@@ -10,9 +10,6 @@ import pytest
 
 from ml.identity import resolve_identities
 from sample_data.identity_records import load, rec
-from tests import test_identity
-
-con = test_identity.con  # the one-thread DuckDB fixture
 
 FIRST = ["ivan", "petr", "sergei", "oleg", "pavel", "anna", "olga", "irina", "elena", "mariya",
          "nikolai", "boris", "denis", "igor", "yurii", "tatiana", "svetlana", "natalia", "kseniia", "vera"]

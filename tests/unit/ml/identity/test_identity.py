@@ -6,7 +6,6 @@ from datetime import date
 
 import duckdb
 import pandas as pd
-import pytest
 
 from ml.identity import evaluate_against_truth, resolve_identities
 from sample_data.identity_records import fixture_records, load
@@ -18,14 +17,6 @@ def clusters(con: duckdb.DuckDBPyConnection, table: str) -> set[frozenset[str]]:
     for cid, key in rows:
         out.setdefault(cid, set()).add(key)
     return {frozenset(v) for v in out.values()}
-
-
-@pytest.fixture()
-def con():
-    c = duckdb.connect()
-    c.execute("SET threads = 1")
-    yield c
-    c.close()
 
 
 def test_exact_clusters_on_tricky_fixture(con):
