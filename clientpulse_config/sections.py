@@ -128,6 +128,11 @@ class Analytics(Section):
     trigger_product_views_min: PositiveInt
     value_tier_cuts: Annotated[list[Share], Field(min_length=3, max_length=3), AfterValidator(_ascending)]
     action_period_days: PositiveInt
+    lists_goodbye_wait_days: PositiveInt
+    lists_opened_in_row: PositiveInt
+    lists_toxic_min_tenure_days: PositiveInt
+    lists_toxic_min_complaints: PositiveInt
+    lists_toxic_probability_min: Share
     dq_birth_date_min: IsoDate
     dq_max_age_years: PositiveInt
 
@@ -729,7 +734,7 @@ class Signals(Section):
 
 # ---------------------------------------------------------------- sources.yaml
 SourceName = Literal["crm_contacts", "crm_orders", "mail_messages", "phone_calls", "support_tickets",
-                     "marketing_events"]
+                     "marketing_events", "actions_log"]
 Terms = list[str]
 
 

@@ -50,6 +50,12 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "marketing_events": (
         "event_id", "occurred_at", "contact_id", "email", "phone", "event_type",
     ),
+    # what the business sent from the action lists and how the customer answered (optional folder
+    # actions/): the lists' chains advance from it and a goodbye without a click suppresses
+    "actions_log": (
+        "action_id", "customer_id", "contact_id", "email", "phone", "action", "sent_at", "channel",
+        "response", "responded_at",
+    ),
 }
 ID_COLUMNS: dict[str, str] = {table: cols[0] for table, cols in CANONICAL_COLUMNS.items()}
 RAW_TABLES: tuple[str, ...] = tuple(CANONICAL_COLUMNS)

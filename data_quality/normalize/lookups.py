@@ -10,13 +10,15 @@ import duckdb
 import pandas as pd
 
 # (raw table, column) pairs whose values are phones / e-mails.
-PHONE_COLUMNS = [("crm_contacts", "phone"), ("phone_calls", "phone"), ("support_tickets", "phone"), ("marketing_events", "phone")]
+PHONE_COLUMNS = [("crm_contacts", "phone"), ("phone_calls", "phone"), ("support_tickets", "phone"), ("marketing_events", "phone"),
+                 ("actions_log", "phone")]
 EMAIL_COLUMNS = [
     ("crm_contacts", "email"),
     ("mail_messages", "from_address"),
     ("mail_messages", "to_address"),
     ("support_tickets", "email"),
     ("marketing_events", "email"),
+    ("actions_log", "email"),
 ]
 TEXT_COLUMNS = [("crm_contacts", "comment")]
 # Raw tables whose further phone / e-mail headers land in `_more_contacts` (config/sources.yaml

@@ -9,7 +9,8 @@ from dagster_project.warehouse import replace_table
 
 RAW_DEPS = [
     dg.AssetKey(["raw", t])
-    for t in ("crm_contacts", "crm_orders", "mail_messages", "phone_calls", "support_tickets", "marketing_events")
+    for t in ("crm_contacts", "crm_orders", "mail_messages", "phone_calls", "support_tickets", "marketing_events",
+              "actions_log")
 ]
 
 @dg.multi_asset(

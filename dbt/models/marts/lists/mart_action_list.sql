@@ -1,0 +1,18 @@
+-- Every action list in one table, one row per (list_name, customer_id) as of the as-of date:
+-- should_have_bought, reactivation, near_death, goodbye, hot_trigger, toxic_review (the list
+-- marts mart_list_*; the suppressed customers of mart_suppression_list are on none of them).
+-- is_primary marks the one list per customer to act on first today, by list priority:
+-- toxic_review, goodbye, near_death, hot_trigger, reactivation, should_have_bought.
+with lists as (
+    select *, 1 as list_priority from {{ ref('mart_list_toxic_review') }}
+    union all by name select *, 2 as list_priority from {{ ref('mart_list_goodbye') }}
+    union all by name select *, 3 as list_priority from {{ ref('mart_list_near_death') }}
+    union all by name select *, 4 as list_priority from {{ ref('mart_list_hot_triggers') }}
+    union all by name select *, 5 as list_priority from {{ ref('mart_list_reactivation') }}
+    union all by name select *, 6 as list_priority from {{ ref('mart_list_should_have_bought') }}
+)
+
+select
+    *,
+    row_number() over (partition by customer_id order by list_priority) = 1 as is_primary
+from lists
