@@ -201,9 +201,6 @@ class DataStandard(Section):
 
 
 # ---------------------------------------------------------------- health.yaml
-Band = Literal["healthy", "watch", "at_risk", "critical"]
-
-
 class Factor(Section):
     points: NonNegativeFloat
     per_event: bool | None = None
@@ -265,11 +262,58 @@ class HealthBands(Section):
         return _in_order(self, "at_risk", "watch", "healthy")
 
 
+RiskStage = Literal["active", "at_risk", "potential_churn", "churned"]
+
+
+class AlertSilence(Section):
+    reason_codes: list[NonEmptyStr]
+    rhythm_multiplier: PositiveFloat
+    min_rhythm_gaps: PositiveInt
+    win_back_after_days: PositiveInt
+
+
+class AlertRoute(Section):
+    webhook: NonEmptyStr
+    kind: Literal["slack", "telegram"] = "slack"
+    chat_id: str | int | None = None
+
+    @model_validator(mode="after")
+    def _telegram_chat(self):
+        if self.kind == "telegram" and self.chat_id is None:
+            raise ValueError("a telegram route needs chat_id")
+        return self
+
+
+class AlertTeam(AlertRoute):
+    members: Annotated[list[NonEmptyStr], Field(min_length=1)]
+
+
+class AlertRouting(Section):
+    managers: dict[str, AlertRoute]
+    teams: dict[str, AlertTeam]
+
+
 class HealthAlerts(Section):
-    min_band: Band
-    severity: dict[Band, str]
+    stage_order: Annotated[list[RiskStage], AfterValidator(_unique)]
+    risk_stages: Annotated[list[RiskStage], Field(min_length=1), AfterValidator(_unique)]
+    severity: dict[RiskStage, str]
+    daily_budget_per_manager: PositiveInt
+    digest_top_n: Count
+    max_reasons: PositiveInt
     max_playbooks: Count
+    no_manager: NonEmptyStr
+    silence: AlertSilence
+    routing: AlertRouting
+    stage_labels: dict[Language, dict[RiskStage, str]]
     message_template: dict[Language, str]
+    digest_template: dict[Language, str]
+    over_budget_note: dict[Language, str]
+
+    @model_validator(mode="after")
+    def _stages_known(self):
+        _known(self.risk_stages, self.stage_order, "alerts.risk_stages")
+        _known(self.risk_stages, self.severity, "alerts.risk_stages without a severity")
+        return self
 
 
 class Health(Section):
@@ -286,8 +330,8 @@ class Health(Section):
     @model_validator(mode="after")
     def _language_present(self):
         _known([self.reasons_language], self.reason_templates, "reasons_language has no reason_templates")
-        _known([self.reasons_language], self.alerts.message_template,
-               "reasons_language has no alerts.message_template")
+        for texts in ("message_template", "digest_template", "over_budget_note", "stage_labels"):
+            _known([self.reasons_language], getattr(self.alerts, texts), f"reasons_language has no alerts.{texts}")
         return self
 
 

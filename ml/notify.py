@@ -110,3 +110,17 @@ def post_alerts(
         _post(webhook_url, payload, timeout, retries, backoff, max_backoff, sleep)
         sent += len(batch)
     return sent
+
+
+def post_routed(batches: dict, *, post: Callable[..., int] | None = None, **options) -> dict[str, int]:
+    """Post each route's messages to its own webhook (``batches``: Route -> messages, from
+    ``ml.alerts.messages_by_route``). A route without a webhook is skipped. Returns messages
+    delivered per route name."""
+    post = post or post_alerts
+    sent: dict[str, int] = {}
+    for route, messages in batches.items():
+        if not route.webhook or not messages:
+            continue
+        sent[route.name] = post(pd.DataFrame({"message": messages}), route.webhook, kind=route.kind,
+                                chat_id=route.chat_id, **options)
+    return sent

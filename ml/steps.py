@@ -45,14 +45,12 @@ def with_every_customer(scores: pd.DataFrame, customer_ids: pd.Series, as_of: dt
 class HealthOutputs:
     scores: pd.DataFrame
     factors: pd.DataFrame
-    alerts: pd.DataFrame
 
 
 def score_health(signals: pd.DataFrame, facts: dict[str, pd.DataFrame], as_of: dt.date, previous: pd.DataFrame | None,
                  signals_config: dict, health_config: dict) -> HealthOutputs:
-    """Tone trends and ticket patterns → health per customer (every known customer), and the alerts
-    for those who crossed into risk since the previous snapshot."""
-    from ml.alerts import build_alerts
+    """Tone trends and ticket patterns → health per customer (every known customer). The alerts are
+    built later, from the customer verdict (``build_alerts``)."""
     from ml.health import health_scores
     from ml.signals import customer_trends, ticket_patterns
 
@@ -60,16 +58,36 @@ def score_health(signals: pd.DataFrame, facts: dict[str, pd.DataFrame], as_of: d
     patterns = ticket_patterns(facts["tickets"], as_of, signals_config)
     scores, factors = health_scores(trends, patterns, as_of, health_config, previous)
     scores = with_every_customer(scores, facts["customers"]["customer_id"], as_of, previous)
-    return HealthOutputs(scores, factors, build_alerts(scores, previous, factors, health_config))
+    return HealthOutputs(scores, factors)
 
 
-def notify(alerts: pd.DataFrame, webhook: str | None, kind: str, chat_id: str | None) -> int:
-    """Post the day's alerts when a webhook is configured; returns the number of messages posted."""
-    if not webhook or not len(alerts):
+def build_alerts(verdict: pd.DataFrame, previous: pd.DataFrame | None, as_of: dt.date, health_config: dict,
+                 default_webhook: str | None = None, kind: str = "slack", chat_id: str | None = None):
+    """Crossings into risk since the previous snapshot → alerts within each manager's budget, a digest
+    per manager on the first run, and the day's decision log (rules: ``ml.alerts``)."""
+    from ml.alerts import Route
+    from ml.alerts import build_alerts as rules
+
+    return rules(verdict, previous, as_of, health_config, Route("default", default_webhook, kind or "slack", chat_id))
+
+
+def notify(alerts, webhook: str | None, kind: str, chat_id: str | None, health_config: dict | None = None) -> int:
+    """Post the day's digests / alerts, each manager's to their route (config/health.yaml
+    alerts.routing), the rest to the default webhook; returns the number of messages posted.
+
+    ``alerts`` is the ``AlertOutputs`` of ``build_alerts`` (or a bare frame with a message column,
+    posted to the default webhook)."""
+    from ml.alerts import AlertOutputs, Route, messages_by_route
+    from ml.notify import post_routed
+
+    default = Route("default", webhook, kind or "slack", chat_id)
+    if isinstance(alerts, AlertOutputs):
+        batches = messages_by_route(alerts, health_config, default)
+    else:
+        batches = {default: [str(m) for m in alerts["message"]]} if len(alerts) and "message" in alerts else {}
+    if not any(r.webhook and m for r, m in batches.items()):
         return 0
-    from ml.notify import post_alerts
-
-    return post_alerts(alerts, webhook, kind=kind, chat_id=chat_id)
+    return sum(post_routed(batches).values())
 
 
 # ----------------------------------------------------------------------------- segments

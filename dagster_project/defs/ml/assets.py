@@ -13,7 +13,7 @@ from dagster_project.as_of import partition_date
 from dagster_project.defs.partitions import AS_OF_STEP
 from dagster_project.ml_data import load_customer_facts, load_message_texts, replace_snapshot
 from dagster_project.resources import PipelineSettings, Warehouse
-from dagster_project.warehouse import replace_table, table_exists
+from dagster_project.warehouse import ensure_schema, replace_table, table_exists
 
 ML_KINDS = {"python", "scikitlearn", "duckdb"}
 IDENTITY = dg.AssetKey(["core", "customer_identity"])
@@ -68,13 +68,12 @@ def message_signals(context: dg.AssetExecutionContext, warehouse: Warehouse,
         _spec("health_scores", "Health score 0–100 per customer as of the date, band, top reasons, change.", [dg.AssetKey(["ml", "message_signals"]), CUSTOMER_ORDERS]),
         _spec("health_factors", "Per-customer, per-factor risk points with evidence (the score's breakdown)."),
         _spec("health_history", "One health snapshot per as-of date."),
-        _spec("alerts", "Customers who crossed into risk on the as-of date, with reasons and playbook."),
     ],
     group_name="ml",
     **AS_OF_STEP,
 )
 def customer_health(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
-    from ml.steps import notify, score_health
+    from ml.steps import score_health
 
     as_of = partition_date(context)
     with warehouse.connect() as con:
@@ -90,18 +89,14 @@ def customer_health(context: dg.AssetExecutionContext, warehouse: Warehouse, set
             ).df()
             previous = previous if len(previous) else None
         health = score_health(signals, facts, as_of, previous, settings.config("signals"), settings.config("health"))
-        scores, factors, alerts = health.scores, health.factors, health.alerts
+        scores, factors = health.scores, health.factors
         counts = {
             "health_scores": replace_table(con, "ml", "health_scores", scores),
             "health_factors": replace_table(con, "ml", "health_factors", factors),
-            "alerts": replace_table(con, "ml", "alerts", alerts),
         }
         replace_snapshot(con, "ml", "health_history", scores.drop(columns=["as_of"], errors="ignore"), as_of)
         counts["health_history"] = con.execute("SELECT count(*) FROM ml.health_history").fetchone()[0]
 
-    posted = notify(alerts, settings.alert_webhook, settings.alert_kind, settings.alert_chat_id)
-    if posted:
-        context.log.info(f"posted {posted} alert messages to the {settings.alert_kind} webhook")
     bands = scores["health_band"].value_counts().to_dict() if len(scores) else {}
     yield dg.MaterializeResult(
         asset_key=["ml", "health_scores"],
@@ -109,14 +104,140 @@ def customer_health(context: dg.AssetExecutionContext, warehouse: Warehouse, set
     )
     yield dg.MaterializeResult(asset_key=["ml", "health_factors"], metadata={"dg/row_count": counts["health_factors"]})
     yield dg.MaterializeResult(asset_key=["ml", "health_history"], metadata={"dg/row_count": counts["health_history"]})
+
+
+VERDICT = dg.AssetKey(["marts", "customer_verdict"])
+ALERT_INPUT_DEPS = [VERDICT, dg.AssetKey(["marts", "mart_customer_lifecycle"]), dg.AssetKey(["ml", "health_scores"]),
+                    dg.AssetKey(["intermediate", "int_customer_interactions"]),
+                    dg.AssetKey(["intermediate", "int_customer_purchase_dates"])]
+
+# The customer's own rhythm and silence as of the date: signs = purchase days and the customer's own
+# contacts (tickets, inbound mail and calls, opens / clicks); silence = days since the last sign;
+# contact_gap_days = median gap between sign days (contact_gaps of them).
+_RHYTHM_SQL = """
+WITH signs AS (
+    SELECT DISTINCT customer_id, d FROM (
+        SELECT customer_id, purchase_date AS d FROM intermediate.int_customer_purchase_dates WHERE purchase_date <= $as_of
+        UNION ALL
+        SELECT customer_id, occurred_date FROM intermediate.int_customer_interactions
+        WHERE is_customer_initiated AND occurred_date <= $as_of)
+), gaps AS (
+    SELECT customer_id, d, date_diff('day', lag(d) OVER (PARTITION BY customer_id ORDER BY d), d) AS gap FROM signs
+)
+SELECT customer_id, date_diff('day', max(d), $as_of) AS silence_days,
+       median(gap) AS contact_gap_days, count(gap) AS contact_gaps
+FROM gaps GROUP BY customer_id
+"""
+
+# marts.customer_verdict not built (yet): a simpler verdict from customer_360 (risk stage from the
+# lifecycle, value at risk = past revenue x churn probability), said in the asset's metadata
+_FALLBACK_VERDICT_SQL = """
+SELECT x.customer_id, x.as_of, x.full_name, nullif(trim(c.manager), '') AS manager,
+       CASE WHEN x.email IS NOT NULL THEN 'email' WHEN x.phone_e164 IS NOT NULL THEN 'phone' END AS contact_channel,
+       coalesce(x.email, x.phone_e164) AS contact, x.lifecycle_state, x.risk_stage,
+       x.churn_probability AS risk_score, x.value_tier, x.monetary AS expected_value,
+       x.monetary * coalesce(x.churn_probability, 0) AS value_at_risk, x.action_level, x.action_color,
+       x.recommended_action, NULL AS dominant_reason, x.top_reasons AS reasons_text,
+       string_split(x.top_reasons, ' + ') AS reasons, NULL AS reason_codes
+FROM marts.customer_360 x LEFT JOIN core.customers c USING (customer_id)
+"""
+
+
+def load_alert_inputs(con, as_of) -> tuple:
+    """Today's verdict per customer with health, purchase cycle and own rhythm; the previous snapshot
+    of ml.alert_history (latest as_of before the date, None when there is none); the verdict's source."""
+    source = "marts.customer_verdict" if table_exists(con, "marts", "customer_verdict") else "marts.customer_360"
+    base = "SELECT * FROM marts.customer_verdict" if source == "marts.customer_verdict" else _FALLBACK_VERDICT_SQL
+    health = "ml.health_scores" if table_exists(con, "ml", "health_scores") else \
+        "(SELECT NULL::VARCHAR AS customer_id, NULL::DOUBLE AS health_score, NULL::VARCHAR AS health_band)"
+    verdict = con.execute(
+        f"""
+        WITH v AS ({base}), r AS ({_RHYTHM_SQL})
+        SELECT v.*, h.health_score, h.health_band, l.cycle_days, r.silence_days, r.contact_gap_days, r.contact_gaps
+        FROM v LEFT JOIN {health} h USING (customer_id)
+        LEFT JOIN marts.mart_customer_lifecycle l USING (customer_id)
+        LEFT JOIN r USING (customer_id)
+        ORDER BY v.customer_id
+        """,
+        {"as_of": as_of},
+    ).df()
+    previous = None
+    if table_exists(con, "ml", "alert_history"):
+        previous = con.execute(
+            "SELECT customer_id, risk_stage, risk_score FROM ml.alert_history "
+            "WHERE as_of = (SELECT max(as_of) FROM ml.alert_history WHERE as_of < $as_of)",
+            {"as_of": as_of},
+        ).df()
+        previous = previous if len(previous) else None
+    return verdict, previous, source
+
+
+def _write_typed(con, table: str, frame, columns: list[str], snapshot_as_of=None) -> int:
+    from ml.alerts import typed_select
+
+    ensure_schema(con, "ml")  # (also completes the connection's last result before register)
+    con.register("_alerts_frame", frame)
+    try:
+        if snapshot_as_of is None:
+            con.execute(f"CREATE OR REPLACE TABLE ml.{table} AS SELECT {typed_select('_alerts_frame', columns)}")
+            return con.execute(f"SELECT count(*) FROM ml.{table}").fetchall()[0][0]
+        if not table_exists(con, "ml", table):
+            con.execute(f"CREATE TABLE ml.{table} AS SELECT CAST($as_of AS DATE) AS as_of, "
+                        f"{typed_select('_alerts_frame', columns)} LIMIT 0", {"as_of": snapshot_as_of})
+        con.execute(f"DELETE FROM ml.{table} WHERE as_of = $as_of", {"as_of": snapshot_as_of})
+        con.execute(f"INSERT INTO ml.{table} BY NAME SELECT CAST($as_of AS DATE) AS as_of, "
+                    f"{typed_select('_alerts_frame', columns)}", {"as_of": snapshot_as_of})
+        return con.execute(f"SELECT count(*) FROM ml.{table}").fetchall()[0][0]
+    finally:
+        con.unregister("_alerts_frame")
+
+
+@dg.multi_asset(
+    specs=[
+        _spec("alerts", "Customers who crossed into risk since the previous snapshot (risk stage of marts.customer_verdict), "
+              "within each manager's daily budget, largest value at risk first: name, manager, value, reasons, playbook, "
+              "route and a ready message. Empty on a first run (digests instead).", ALERT_INPUT_DEPS),
+        _spec("alert_digests", "First run on a base: one digest per manager (customers at risk by stage, value at risk, "
+              "the largest by value) instead of one alert per customer already at risk."),
+        _spec("alert_history", "The alert decision of every customer per as-of date (alert, over_budget, digest, "
+              "already_at_risk, silence_within_rhythm, still_buying, win_back, not_in_risk) with the risk stage: "
+              "the previous snapshot of the next run."),
+    ],
+    group_name="ml",
+    **AS_OF_STEP,
+)
+def customer_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
+    from ml.alerts import ALERT_COLUMNS, DIGEST_COLUMNS, HISTORY_COLUMNS
+    from ml.steps import build_alerts, notify
+
+    as_of = partition_date(context)
+    config = settings.config("health")
+    with warehouse.connect() as con:
+        verdict, previous, source = load_alert_inputs(con, as_of)
+        if source != "marts.customer_verdict":
+            context.log.warning("alerts: marts.customer_verdict is missing; using the simpler verdict of customer_360")
+        out = build_alerts(verdict, previous, as_of, config, settings.alert_webhook, settings.alert_kind,
+                           settings.alert_chat_id)
+        counts = {
+            "alerts": _write_typed(con, "alerts", out.alerts, ALERT_COLUMNS),
+            "alert_digests": _write_typed(con, "alert_digests", out.digests, DIGEST_COLUMNS),
+            "alert_history": _write_typed(con, "alert_history", out.history, HISTORY_COLUMNS, snapshot_as_of=as_of),
+        }
+    posted = notify(out, settings.alert_webhook, settings.alert_kind, settings.alert_chat_id, config)
+    if posted:
+        context.log.info(f"posted {posted} alert / digest messages")
+    decisions = out.history["decision"].value_counts().to_dict() if len(out.history) else {}
+    shown = out.digests if out.first_run else out.alerts
+    preview = shown[["manager", "message"]].head(10).to_markdown(index=False) if len(shown) else "nothing to send"
     yield dg.MaterializeResult(
         asset_key=["ml", "alerts"],
-        metadata={
-            "dg/row_count": counts["alerts"],
-            "posted_messages": posted,
-            "preview": dg.MetadataValue.md(alerts.head(10).to_markdown(index=False) if len(alerts) else "no alerts"),
-        },
+        metadata={"dg/row_count": counts["alerts"], "first_run": out.first_run, "verdict_source": source,
+                  "posted_messages": posted, "managers": int(out.alerts["manager"].nunique()) if len(out.alerts) else 0,
+                  "decisions": dg.MetadataValue.json({str(k): int(v) for k, v in decisions.items()}),
+                  "preview": dg.MetadataValue.md(preview)},
     )
+    yield dg.MaterializeResult(asset_key=["ml", "alert_digests"], metadata={"dg/row_count": counts["alert_digests"]})
+    yield dg.MaterializeResult(asset_key=["ml", "alert_history"], metadata={"dg/row_count": counts["alert_history"]})
 
 
 def _degraded_check(asset: str, check: str, method: str, reason: str, **metadata) -> dg.AssetCheckResult:

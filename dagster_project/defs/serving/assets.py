@@ -16,7 +16,9 @@ from dagster_project.resources import PipelineSettings, Warehouse
 
 @dg.asset(
     key=["serving", "published_database"],
-    deps=[dg.AssetKey(["marts", "customer_360"])],
+    deps=[dg.AssetKey(["marts", "customer_360"]),
+          # the manager views are built after the alerts, themselves after the verdict
+          dg.AssetKey(["marts", "mart_manager_today"]), dg.AssetKey(["marts", "mart_manager_toxic_load"])],
     group_name="serving",
     kinds={"duckdb"},
     **AS_OF_STEP,

@@ -1,8 +1,7 @@
-"""Health-score arithmetic, bands, reasons, deltas and alerts."""
+"""Health-score arithmetic, bands, reasons and deltas (the alert rules: tests/unit/ml/test_alert_rules.py)."""
 import numpy as np
 import pandas as pd
 
-from ml.alerts import build_alerts
 from ml.health import band_of, health_from_risk, health_scores, load_health_config
 
 AS_OF = "2025-06-30"
@@ -86,36 +85,3 @@ def test_delta_vs_previous_snapshot():
     scores, _ = health_scores(trends, None, AS_OF, {}, previous=previous)
     s = scores.set_index("customer_id")
     assert s.loc["A", "health_delta"] == -6.7 and np.isnan(s.loc["B", "health_delta"])
-
-
-def test_alerts_crossing_into_risk():
-    today = pd.DataFrame({
-        "customer_id": ["A", "B", "C", "D", "E"], "as_of": [pd.Timestamp(AS_OF).date()] * 5,
-        "health_score": [53.3, 20.0, 40.0, 70.0, 25.0], "risk_points": [14, 24, 18, 9, 22.5],
-        "health_band": ["at_risk", "critical", "at_risk", "watch", "critical"],
-        "top_reasons": ["r"] * 5, "health_delta": [np.nan] * 5})
-    previous = pd.DataFrame({"customer_id": ["A", "B", "C", "D", "E"],
-                             "health_score": [90.0, 40.0, 45.0, 100.0, 20.0],
-                             "health_band": ["healthy", "at_risk", "at_risk", "healthy", "critical"]})
-    previous = previous[previous.customer_id != "C"].copy()     # C is new and already at risk
-    factors = pd.DataFrame([
-        {"customer_id": "A", "factor": "tone_drop", "points": 6.0, "evidence": "", "reason": "тон упал 0.8 → 0.3 за 30 дн."},
-        {"customer_id": "A", "factor": "data_export", "points": 8.0, "evidence": "", "reason": "запросил экспорт данных"},
-    ])
-    alerts = build_alerts(today, previous, factors, {})
-    assert alerts["customer_id"].tolist() == ["B", "C", "A"]     # worst health first; D (watch) and E (no change) not
-    a = alerts.set_index("customer_id").loc["A"]
-    assert a["severity"] == "high" and alerts.set_index("customer_id").loc["B", "severity"] == "critical"
-    assert a["reasons"] == "запросил экспорт данных + тон упал 0.8 → 0.3 за 30 дн."
-    assert a["playbook"].splitlines()[0].startswith("Экспорт базы — часто подготовка к миграции")
-    assert a["message"].startswith("Клиент A в зоне риска (at_risk, health 53, было 90)! Причины: запросил экспорт")
-    assert list(alerts.columns)[:2] == ["customer_id", "as_of"]
-    assert build_alerts(today.iloc[:0], previous, factors, {}).empty
-
-
-def test_alerts_without_previous_snapshot_alert_every_risky_customer():
-    today = pd.DataFrame({"customer_id": ["A", "B"], "as_of": [AS_OF] * 2, "health_score": [10.0, 90.0],
-                          "risk_points": [27, 3], "health_band": ["critical", "healthy"], "top_reasons": ["x", ""],
-                          "health_delta": [np.nan] * 2})
-    alerts = build_alerts(today, None, None, {})
-    assert alerts["customer_id"].tolist() == ["A"] and alerts["reasons"].iloc[0] == "x"
