@@ -1,4 +1,5 @@
-"""The `clientpulse` console script: readable errors and non-zero exits."""
+"""The `clientpulse` console script: readable errors and non-zero exits (a run that starts and
+fails in a step: tests/e2e/test_cli_run.py)."""
 
 from __future__ import annotations
 
@@ -17,20 +18,6 @@ def test_bad_as_of_is_a_readable_error(tmp_path, capsys):
     with pipeline_env(tmp_path, tmp_path / "landing", None):
         assert main(["run", "--as-of", "31.01.2026"]) == 1
     assert "--as-of must be YYYY-MM-DD" in capsys.readouterr().err
-
-
-def test_failing_step_exits_non_zero_and_names_the_step(tmp_path, capsys, monkeypatch):
-    landing = tmp_path / "landing"
-    (landing / "crm").mkdir(parents=True)
-    (landing / "crm" / "contacts.csv").write_text("contact_id,full_name\n1,Иван Петров\n", encoding="utf-8")
-    blocker = tmp_path / "not_a_dir"
-    blocker.write_text("a file where the warehouse folder should be", encoding="utf-8")
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    with pipeline_env(tmp_path, landing, "2026-01-31"):
-        monkeypatch.setenv("CLIENTPULSE_WAREHOUSE", str(blocker / "warehouse.duckdb"))
-        assert main(["run"]) == 1
-    err = capsys.readouterr().err
-    assert "as of 2026-01-31: FAILED" in err and "step ingest_landing" in err
 
 
 def test_generate_writes_a_landing_folder_with_truth(tmp_path, capsys):
