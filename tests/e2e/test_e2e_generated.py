@@ -128,7 +128,7 @@ def test_every_dbt_model_and_column_is_described(generated_run, tmp_path):
 
     from clientpulse_config.dbt_vars import analytics_vars_json
 
-    project = Path(__file__).resolve().parents[1] / "dbt"
+    project = Path(__file__).resolve().parents[2] / "dbt"
     target = tmp_path / "target"
     env = {**os.environ, "CLIENTPULSE_WAREHOUSE": str(generated_run.warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = str(Path(sys.executable).with_name("dbt"))

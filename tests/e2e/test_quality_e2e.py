@@ -17,7 +17,7 @@ import pytest
 from clientpulse_config.dbt_vars import analytics_vars_json
 from tests.support.pipeline import SAMPLE_AS_OF, failure_messages, run_pipeline
 
-DBT_DIR = Path(__file__).resolve().parents[1] / "dbt"
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 
 
 def _con(path: Path):
