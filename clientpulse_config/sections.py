@@ -576,10 +576,28 @@ class Phones(Section):
     default_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     min_digits: PositiveInt
     max_digits: PositiveInt
+class FactRange(Section):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min is not None and self.max is not None:
+            _in_order(self, "min", "max", strict=False)
+        return self
+
+
     max_same_digit_run: PositiveInt
     sequence_min_length: PositiveInt
     subscriber_sequence_digits: PositiveInt
     subscriber_sequence_regions: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]]
+    facts: dict[str, FactRange] | None = None  # ranges of the members' median / mean; some rules only
+
+
+class NoPurchaseSegment(Section):
+    enabled: bool
+    name_ru: NonEmptyStr
+    name_en: NonEmptyStr
     placeholders: list[Annotated[str, Field(pattern=r"^\d+$")]]
     toll_free_prefixes: list[Annotated[str, Field(pattern=r"^\d+$")]]
     mobile_first_digits: list[Annotated[str, Field(pattern=r"^\d$")]]
@@ -595,6 +613,8 @@ class Phones(Section):
 class TypoDomain(Section):
     """``{to, action}``; the short form ``typo: domain`` and a missing action mean ``fix``."""
 
+    max_cluster_share: Annotated[float, Field(gt=0, le=1)]
+    no_purchase_segment: NoPurchaseSegment
     to: NonEmptyStr
     action: Literal["fix", "suggest"] | None = None
 

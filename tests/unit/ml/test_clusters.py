@@ -31,7 +31,7 @@ def test_names_unique_and_profiles(feats):
     assert p["description"].str.len().gt(0).all() and -1 <= p["silhouette"].iloc[0] <= 1
     # the simulated toxic minority is found and named from the rules
     assert any(n in set(p["cluster_name_en"]) for n in ("Toxic newcomers", "Complain a lot, buy little",
-                                                        "Budget but demanding", "Big but demanding"))
+                                                        "Budget but demanding", "Big but demanding", "Demanding"))
 
 
 def test_stable_across_runs_with_permuted_input(feats):
