@@ -1,7 +1,7 @@
 """The action lists (dbt/models/marts/lists) on hand-made customers and a hand-made actions log.
 
 Built on tests/support/marts.handmade_fixture (as of 2026-06-30; its customers' lifecycle states are
-worked out in tests/test_marts.py) plus a few customers and log rows added here. Expected values
+worked out in tests/integration/test_marts.py) plus a few customers and log rows added here. Expected values
 are written next to each row: chain advance and the due date, the suppression list after a goodbye
 letter without a click, the goodbye answered (back to the chain), every recent cart abandoner on the
 hot-trigger list whatever their state, answered triggers leaving it, and log rows that are rejected.

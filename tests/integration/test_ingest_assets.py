@@ -67,7 +67,8 @@ def test_materialize_ingest_assets_and_check(env):
     keys = {m.asset_key.to_user_string() for m in res.get_asset_materialization_events() for m in
             [m.event_specific_data.materialization]}
     assert keys == {"raw/crm_contacts", "raw/crm_orders", "raw/mail_messages", "raw/phone_calls",
-                    "raw/support_tickets", "raw/marketing_events", "raw/rejected_rows", "raw/file_registry"}
+                    "raw/support_tickets", "raw/marketing_events", "raw/actions_log", "raw/rejected_rows",
+                    "raw/file_registry"}
     checks = res.get_asset_check_evaluations()
     assert [c.passed for c in checks] == [True]
     mats = {e.event_specific_data.materialization.asset_key.path[-1]: e.event_specific_data.materialization
