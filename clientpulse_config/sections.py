@@ -530,10 +530,28 @@ class ModelStore(Section):
     retrain_every_days: PositiveInt
 
 
+class FactRange(Section):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min is not None and self.max is not None:
+            _in_order(self, "min", "max", strict=False)
+        return self
+
+
 class NamingRule(Section):
     name_ru: NonEmptyStr
     name_en: NonEmptyStr
     when: dict[str, Literal["high", "low"]]
+    facts: dict[str, FactRange] | None = None  # ranges of the members' median / mean; some rules only
+
+
+class NoPurchaseSegment(Section):
+    enabled: bool
+    name_ru: NonEmptyStr
+    name_en: NonEmptyStr
 
 
 class Clusters(Section):
@@ -549,6 +567,8 @@ class Clusters(Section):
     low: float
     features: Annotated[list[NonEmptyStr], Field(min_length=1), AfterValidator(_unique)]
     log_features: Annotated[list[NonEmptyStr], AfterValidator(_unique)]
+    max_cluster_share: Annotated[float, Field(gt=0, le=1)]
+    no_purchase_segment: NoPurchaseSegment
     naming_rules: list[NamingRule]
 
     @model_validator(mode="after")
@@ -576,28 +596,10 @@ class Phones(Section):
     default_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     min_digits: PositiveInt
     max_digits: PositiveInt
-class FactRange(Section):
-    min: float | None = None
-    max: float | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.min is not None and self.max is not None:
-            _in_order(self, "min", "max", strict=False)
-        return self
-
-
     max_same_digit_run: PositiveInt
     sequence_min_length: PositiveInt
     subscriber_sequence_digits: PositiveInt
     subscriber_sequence_regions: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]]
-    facts: dict[str, FactRange] | None = None  # ranges of the members' median / mean; some rules only
-
-
-class NoPurchaseSegment(Section):
-    enabled: bool
-    name_ru: NonEmptyStr
-    name_en: NonEmptyStr
     placeholders: list[Annotated[str, Field(pattern=r"^\d+$")]]
     toll_free_prefixes: list[Annotated[str, Field(pattern=r"^\d+$")]]
     mobile_first_digits: list[Annotated[str, Field(pattern=r"^\d$")]]
@@ -613,8 +615,6 @@ class NoPurchaseSegment(Section):
 class TypoDomain(Section):
     """``{to, action}``; the short form ``typo: domain`` and a missing action mean ``fix``."""
 
-    max_cluster_share: Annotated[float, Field(gt=0, le=1)]
-    no_purchase_segment: NoPurchaseSegment
     to: NonEmptyStr
     action: Literal["fix", "suggest"] | None = None
 
