@@ -203,7 +203,7 @@ def test_whole_file_in_unexpected_delimiter_is_missing_id_column(tmp_path, con):
 
 
 def test_missing_id_column_rejects_every_record_with_its_text(tmp_path, con):
-    # contacts derive no ids (surrogate_id: none); event logs do (tests/test_landing_surrogate.py)
+    # contacts derive no ids (surrogate_id: none); event logs do (test_landing_surrogate.py in this folder)
     write(tmp_path, "land/crm/contacts.csv", "full_name,email,city\nИван,a@b.ru,Москва\n")
     rep = ingest_landing(con, tmp_path / "land")
     assert q(con, "SELECT count(*) FROM raw.crm_contacts") == [(0,)]
