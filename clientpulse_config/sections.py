@@ -115,6 +115,8 @@ class Analytics(Section):
     rfcm_value_high_min: Score
     rfcm_value_low_max: Score
     rfcm_toxic_score_max: Score
+    rfcm_shrinkage_prior_months: NonNegativeFloat
+    rfcm_toxic_min_tenure_days: Annotated[int, Field(ge=0)]
     cycle_shrinkage_k: NonNegativeFloat
     cycle_min_category_gaps: PositiveInt
     cycle_default_days: PositiveInt

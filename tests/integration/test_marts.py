@@ -10,6 +10,7 @@ Exact values below are worked out by hand from tests/support/marts.handmade_fixt
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -87,8 +88,18 @@ def test_rfcm_exact(first):
     assert c07.complaints_window == 5
     assert c07.complaints_per_month == pytest.approx(5 / (365 / 30.4375))
     assert c07.manager_minutes_window == pytest.approx(760)
-    assert (c07.c_score, c07.resource_score) == (1, 1)
-    assert c07.rfcm_code == "43255"  # RFM 432, then complaint/resource LEVELS 5 and 5 (level = 6 - score)
+    # shrunk towards the base rate (sum of events / sum of months of all 12) with 3 pseudo-months:
+    # (5 + 0.0755 x 3) / 14.99 = 0.349 -> C 1; (760 + 9.48 x 3) / 14.99 = 52.6 minutes -> R 2
+    base_c = rfcm.complaints_window.sum() / rfcm.rate_months.sum()
+    base_m = rfcm.manager_minutes_window.sum() / rfcm.rate_months.sum()
+    assert rfcm.base_complaints_per_month.eq(c07.base_complaints_per_month).all()
+    assert c07.base_complaints_per_month == pytest.approx(base_c) and base_c == pytest.approx(0.07553, abs=1e-5)
+    assert c07.base_manager_minutes_per_month == pytest.approx(base_m) and base_m == pytest.approx(9.4845, abs=1e-4)
+    assert c07.complaints_per_month_shrunk == pytest.approx((5 + base_c * 3) / (c07.rate_months + 3))
+    assert c07.manager_minutes_per_month_shrunk == pytest.approx((760 + base_m * 3) / (c07.rate_months + 3))
+    assert (c07.c_score, c07.resource_score) == (1, 2)
+    assert c07.rfcm_code == "43254"  # RFM 432, then complaint/resource LEVELS 5 and 4 (level = 6 - score)
+    # both scores <= 2, a buyer of 400 days: toxic; mid value -> self-service
     assert (c07.value_level, c07.toxicity_level, c07.rfcm_strategy) == ("mid", "toxic", "move_to_self_service")
     # C01: no complaints, no manager time: the ideal 55511
     c01 = rfcm.loc["C01"]
@@ -99,8 +110,15 @@ def test_rfcm_exact(first):
     c11 = rfcm.loc["C11"]
     assert c11.manager_minutes_window == pytest.approx(119)
     assert c11.complaints_per_month == pytest.approx(2 / (60 / 30.4375))
-    assert (c11.c_score, c11.resource_score) == (1, 1)
-    assert c11.rfcm_code is None and c11.rfcm_strategy == "disconnect"
+    assert c11.manager_minutes_per_month == pytest.approx(60.37, abs=0.01)  # observed: R 1
+    # shrunk: (2 + 0.227) / (1.97 + 3) = 0.448 -> C 1; (119 + 28.5) / 4.97 = 29.7 minutes -> R 3
+    assert c11.complaints_per_month_shrunk == pytest.approx(0.4479, abs=1e-4)
+    assert c11.manager_minutes_per_month_shrunk == pytest.approx(29.66, abs=0.01)
+    assert (c11.c_score, c11.resource_score) == (1, 3)
+    # without purchases never toxic and never disconnected: demanding, self-service
+    assert c11.rfcm_code is None and (c11.toxicity_level, c11.rfcm_strategy) == ("demanding", "move_to_self_service")
+    # customers without complaints or manager time keep C 5 / R 5 (a rate below the base is not raised)
+    assert (rfcm.loc["C12", "c_score"], rfcm.loc["C12", "resource_score"]) == (5, 5)
     assert rfcm.loc["C12"].rfcm_strategy == "nurture"
 
 
@@ -108,9 +126,27 @@ def test_rfcm_alarm(first):
     alarm = first["marts.mart_rfcm_alarm"]
     assert len(alarm) == 1
     row = alarm.iloc[0]
-    assert row.customers == 12 and row.customers_low_c_and_r == 2
-    assert row.share_low_c_and_r == pytest.approx(2 / 12)
-    assert row.threshold_share == pytest.approx(0.10) and bool(row.is_alarm)
+    # shrunk rates: C07 and C11 keep C 1 but not R 1 -> nobody has both below 2, no alarm
+    assert row.customers == 12 and row.customers_low_c_and_r == 0 and row.customers_low_c == 2
+    assert row.share_low_c == pytest.approx(2 / 12) and row.share_low_c_and_r == 0
+    assert row.threshold_share == pytest.approx(0.10) and not bool(row.is_alarm)
+
+
+def test_rfcm_alarm_and_disconnect_on_observed_rates(runs, tmp_path):
+    """With the shrinkage and the tenure floor off (observed rates), C07 and C11 have C 1 and R 1:
+    2 of 12 customers > 10 % -> alarm; C11 (never bought) is 'demanding' still, never disconnect."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(runs["db"], db)
+    run_dbt(db, AS_OF, seed=False,  # the copy was last built as of AS_OF_2: rebuild the RFCM inputs too
+            select=["tag:post_identity", "mart_customer_rfm", "mart_customer_rfcm", "mart_rfcm_alarm"],
+            extra_vars={"rfcm_shrinkage_prior_months": 0, "rfcm_toxic_min_tenure_days": 0})
+    rfcm = by_customer(db, "marts.mart_customer_rfcm")
+    assert (rfcm.loc["C07", "c_score"], rfcm.loc["C07", "resource_score"]) == (1, 1)
+    assert (rfcm.loc["C11", "c_score"], rfcm.loc["C11", "resource_score"]) == (1, 1)
+    assert (rfcm.loc["C11", "toxicity_level"], rfcm.loc["C11", "rfcm_strategy"]) == ("demanding", "move_to_self_service")
+    assert not rfcm.rfcm_strategy.eq("disconnect").any()
+    row = query_df(db, "select * from marts.mart_rfcm_alarm").iloc[0]
+    assert row.customers_low_c_and_r == 2 and row.share_low_c_and_r == pytest.approx(2 / 12) and bool(row.is_alarm)
 
 
 # ---------------------------------------------------------------------------------- cycles & states

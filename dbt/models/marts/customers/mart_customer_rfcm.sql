@@ -5,12 +5,20 @@
 --                               minutes per direction) in the rate window / months
 --   months = max(min(tenure, rfcm_rate_window_days), 1 month) / 30.4375; tenure from the first
 --   sign of the customer (first_seen_at, first order or first touchpoint) up to the as-of date.
+-- Both rates are shrunk towards the base rate before scoring (empirical Bayes, a gamma-Poisson prior
+-- worth rfcm_shrinkage_prior_months months at the pooled rate of all customers):
+--   shrunk = least(observed, (events + base_rate x m0) / (months + m0)),
+--   base_rate = sum(events) / sum(months) over all customers,
+-- so one complaint in a 3-month tenure is not read as a rate of 0.33 a month; a rate below the base
+-- is never raised (no complaints stays "no complaints", C score 5). "toxic" needs a buyer
+-- (never-buyers are at most "demanding") with at least rfcm_toxic_min_tenure_days of tenure.
 -- c_score / r_score are on the REVERSE scale: 5 = few complaints / little manager time, 1 = many.
 -- rfcm_code follows the RFCM convention: "55511 = ideal (high R, F, M, low C, R)", "11155 = toxic",
 -- so its last two digits are the complaint / resource LEVEL = 6 - score (1 = few). The alarm and
 -- the toxic rule use the scores ("C and R below 2" = many complaints and much manager time).
 {%- set window = cfg('rfcm_rate_window_days') %}
 {%- set cr_mode = cfg('rfcm_cr_score_mode') %}
+{%- set m0 = cfg('rfcm_shrinkage_prior_months') %}
 with rfm as (
     select * from {{ ref('mart_customer_rfm') }}
 ),
@@ -86,12 +94,32 @@ per_month as (
     from rates
 ),
 
+base as (
+    select
+        coalesce(sum(complaints_window) / nullif(sum(rate_months), 0), 0) as base_complaints_per_month,
+        coalesce(sum(manager_minutes_window) / nullif(sum(rate_months), 0), 0) as base_manager_minutes_per_month
+    from per_month
+),
+
+shrunk as (
+    select
+        p.*,
+        b.base_complaints_per_month,
+        b.base_manager_minutes_per_month,
+        least(p.complaints_per_month,
+              (p.complaints_window + b.base_complaints_per_month * {{ m0 }}) / (p.rate_months + {{ m0 }})) as complaints_per_month_shrunk,
+        least(p.manager_minutes_per_month,
+              (p.manager_minutes_window + b.base_manager_minutes_per_month * {{ m0 }}) / (p.rate_months + {{ m0 }})) as manager_minutes_per_month_shrunk
+    from per_month as p
+    cross join base as b
+),
+
 scored as (
     select
         *,
-        {{ score_5('complaints_per_month', cr_mode, cfg('rfcm_complaint_thresholds'), higher_is_better=false) }} as c_score,
-        {{ score_5('manager_minutes_per_month', cr_mode, cfg('rfcm_resource_thresholds'), higher_is_better=false) }} as resource_score
-    from per_month
+        {{ score_5('complaints_per_month_shrunk', cr_mode, cfg('rfcm_complaint_thresholds'), higher_is_better=false) }} as c_score,
+        {{ score_5('manager_minutes_per_month_shrunk', cr_mode, cfg('rfcm_resource_thresholds'), higher_is_better=false) }} as resource_score
+    from shrunk
 ),
 
 classified as (
@@ -109,7 +137,8 @@ classified as (
             else 'mid'
         end as value_level,
         case
-            when s.c_score <= {{ cfg('rfcm_toxic_score_max') }} and s.resource_score <= {{ cfg('rfcm_toxic_score_max') }} then 'toxic'
+            when s.c_score <= {{ cfg('rfcm_toxic_score_max') }} and s.resource_score <= {{ cfg('rfcm_toxic_score_max') }}
+                 and r.r_score is not null and s.tenure_days >= {{ cfg('rfcm_toxic_min_tenure_days') }} then 'toxic'
             when s.c_score <= {{ cfg('rfcm_toxic_score_max') }} or s.resource_score <= {{ cfg('rfcm_toxic_score_max') }} then 'demanding'
             else 'clean'
         end as toxicity_level
@@ -127,11 +156,15 @@ select
     c.refund_tickets,
     c.complaints_window,
     c.complaints_per_month,
+    c.base_complaints_per_month,
+    c.complaints_per_month_shrunk,
     c.call_minutes_window,
     c.ticket_minutes_window,
     c.mail_minutes_window,
     c.manager_minutes_window,
     c.manager_minutes_per_month,
+    c.base_manager_minutes_per_month,
+    c.manager_minutes_per_month_shrunk,
     c.manager_minutes_per_month / 60.0 as manager_hours_per_month,
     c.r_score,
     c.f_score,
