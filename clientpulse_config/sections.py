@@ -93,6 +93,32 @@ Language = Literal["ru", "en"]
 
 
 # ---------------------------------------------------------------- analytics.yaml (dbt vars)
+VerdictStage = Literal["active", "at_risk", "potential_churn"]  # churned: only from the lifecycle
+
+
+class Verdict(Section):
+    """One risk verdict per customer (marts.customer_verdict, docs/methods.md "Risk verdict")."""
+
+    lifecycle_stage: dict[Literal["hot_inactive", "sleeping", "near_death", "dead"],
+                          Literal["active", "at_risk", "potential_churn", "churned"]]
+    engaged_within_days: PositiveInt
+    engaged_min_contacts: PositiveInt
+    engaged_cap_stage: VerdictStage
+    one_time_after_days: PositiveInt
+    churn_at_risk: Share
+    churn_potential_churn: Share
+    toxicity_at_risk: Share
+    health_band_stage: dict[Literal["healthy", "watch", "at_risk", "critical"], VerdictStage]
+    factor_stage: dict[NonEmptyStr, VerdictStage]
+    red_flag_min_level: Annotated[int, Field(ge=1, le=5)]
+    phone_from_level: Annotated[int, Field(ge=1, le=6)]
+    max_reasons: PositiveInt
+
+    @model_validator(mode="after")
+    def _churn_order(self):
+        return _in_order(self, "churn_at_risk", "churn_potential_churn", strict=False)
+
+
 Thresholds4 = Annotated[list[float], Field(min_length=4, max_length=4), AfterValidator(_ascending)]
 Score = Annotated[int, Field(ge=1, le=5)]
 ScoreMode = Literal["quantile", "fixed"]
@@ -130,6 +156,7 @@ class Analytics(Section):
     trigger_product_views_min: PositiveInt
     value_tier_cuts: Annotated[list[Share], Field(min_length=3, max_length=3), AfterValidator(_ascending)]
     action_period_days: PositiveInt
+    verdict: Verdict
     lists_goodbye_wait_days: PositiveInt
     lists_opened_in_row: PositiveInt
     lists_toxic_min_tenure_days: PositiveInt

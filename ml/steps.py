@@ -94,13 +94,19 @@ def notify(alerts, webhook: str | None, kind: str, chat_id: str | None, health_c
 
 
 def customer_btyd(features: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """Per-customer BG/NBD expectations of the run (the churn model's BTYD inputs and its baseline)."""
+    """Per-customer BG/NBD expectations of the run (the churn model's BTYD inputs and its baseline)
+    and the expected value over the same horizon (Gamma-Gamma × BG/NBD, else past revenue; see
+    ``ml.features.scores.clv_outputs``)."""
+    from ml.features.scores import clv_outputs
+
+    horizon = int(config["features"]["btyd"]["horizon_days"])
     out = features.reindex(columns=["customer_id", "frequency", "recency_days", "tenure_days", *BTYD_COLUMNS])
-    return out.rename(columns=BTYD_COLUMNS).assign(
-        horizon_days=int(config["features"]["btyd"]["horizon_days"]),
+    out = out.rename(columns=BTYD_COLUMNS).assign(
+        horizon_days=horizon,
         btyd_status=features.attrs.get("btyd_status"),
         btyd_params=json.dumps(features.attrs.get("btyd_params") or {}, default=float),
     )
+    return pd.concat([out, clv_outputs(features, horizon)], axis=1)
 
 
 @dataclass

@@ -66,3 +66,68 @@ def btyd_outputs(dc, dd, n, cut, bcfg, seed, params, attrs):
         p_none[idx] = model.conditional_probability_no_purchase(horizon_w, x, tx, T)
         attrs["btyd_params"] = dict(model.params_)
     return p_alive, exp_p, p_none
+
+
+CLV_COLUMNS = ["expected_spend", "expected_value", "value_if_retained", "value_source"]
+
+
+def clv_outputs(features: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+    """Expected value (roubles) of each buyer over the BTYD horizon, one of two documented methods.
+
+    ``clv_gamma_gamma``: Gamma-Gamma (``ml.btyd.GammaGammaModel``) on the repeat buyers' mean order
+    value gives E[spend per purchase] (one-time buyers get the population mean); times the BG/NBD
+    expected purchases in the horizon = ``expected_value``; divided by P(alive) (the purchases
+    expected *if the customer stays*) = ``value_if_retained``. Used when BG/NBD was fitted and the
+    Gamma-Gamma fit is identified (finite, away from the search bounds, q > 1).
+    ``past_revenue``: otherwise, net revenue per month of tenure × the horizon in months (both
+    values equal, ``expected_spend`` = the mean order value). Never-buyers get NULL throughout.
+    """
+    n = len(features)
+    col = features.get
+    freq = np.asarray(col("frequency", pd.Series(np.zeros(n))), float)
+    avg = np.asarray(col("monetary_avg", pd.Series(np.zeros(n))), float)
+    total = np.asarray(col("monetary_total", pd.Series(np.zeros(n))), float)
+    tenure = np.asarray(col("tenure_days", pd.Series(np.zeros(n))), float)
+    exp_p = np.asarray(col("btyd_expected_purchases", pd.Series(np.full(n, np.nan))), float)
+    p_alive = np.asarray(col("p_alive", pd.Series(np.full(n, np.nan))), float)
+    buyers = freq > 0
+    out = pd.DataFrame({"expected_spend": np.nan, "expected_value": np.nan, "value_if_retained": np.nan,
+                        "value_source": None}, index=features.index)
+    if not buyers.any():
+        return out
+    spend = _gamma_gamma_spend(freq, avg) if features.attrs.get("btyd_status") == "ok" else None
+    if spend is not None and np.isfinite(exp_p[buyers]).all():
+        value = spend * np.nan_to_num(exp_p)
+        retained = np.divide(value, p_alive, out=value.copy(), where=np.nan_to_num(p_alive) > 0.01)
+        source = "clv_gamma_gamma"
+    else:
+        spend = avg
+        months = np.maximum(tenure, 30.4375) / 30.4375
+        value = np.maximum(total, 0.0) / months * (horizon_days / 30.4375)
+        retained = value
+        source = "past_revenue"
+    out.loc[buyers, "expected_spend"] = np.round(spend[buyers], 2)
+    out.loc[buyers, "expected_value"] = np.round(value[buyers], 2)
+    out.loc[buyers, "value_if_retained"] = np.round(np.maximum(retained, value)[buyers], 2)
+    out.loc[buyers, "value_source"] = source
+    return out
+
+
+def _gamma_gamma_spend(frequency: np.ndarray, mean_order_value: np.ndarray) -> np.ndarray | None:
+    """E[spend per purchase | x, m̄] per customer from a Gamma-Gamma fit on the repeat buyers
+    (x = completed orders − 1, m̄ = mean order value), or None when the fit is not identified."""
+    x = np.maximum(frequency - 1, 0)
+    m = mean_order_value
+    keep = (x > 0) & (m > 0) & np.isfinite(m)
+    if keep.sum() < 3:
+        return None
+    model = btyd.GammaGammaModel()
+    try:
+        model.fit(x[keep], m[keep])
+    except (ValueError, FloatingPointError):
+        return None
+    logs = np.log([model.params_[k] for k in ("p", "q", "v")])
+    if not np.all(np.isfinite(logs)) or np.any(np.abs(logs) >= 11) or model.params_["q"] <= 1:
+        return None
+    spend = model.conditional_expected_average_profit(x, np.where(m > 0, m, 0.0))
+    return np.where(np.isfinite(spend) & (spend > 0), spend, model.population_mean())

@@ -3,8 +3,8 @@
 -- the ml.* tables written by Python assets (LEFT JOIN; when a table does not exist yet its columns
 -- are NULL). Customers without a completed purchase: NULL RFM, rfm_segment 'No purchases',
 -- lifecycle_state 'no_purchases', no risk stage / tier / action level.
--- recommended_action (Russian) = action level text + lifecycle action + RFCM strategy (seeds
--- action_levels, lifecycle_state_map, rfcm_strategy_map); a 'disconnect' strategy comes first.
+-- The decision columns (risk stage, value tier, action level, the one recommended action, the
+-- reasons, contact, manager, expected value) are the customer's verdict (customer_verdict).
 with customers as (
     select * from {{ source('core', 'customers') }}
 ),
@@ -12,7 +12,7 @@ with customers as (
 rfm as (select * from {{ ref('mart_customer_rfm') }}),
 rfcm as (select * from {{ ref('mart_customer_rfcm') }}),
 lifecycle as (select * from {{ ref('mart_customer_lifecycle') }}),
-positions as (select * from {{ ref('mart_customer_risk_value') }}),
+verdict as (select * from {{ ref('customer_verdict') }}),
 
 churn as (
     select * from {{ optional_source('ml', 'churn_scores', [('customer_id', 'varchar'), ('churn_probability', 'double'), ('churn_model', 'varchar')]) }}
@@ -36,6 +36,9 @@ select
     c.full_name,
     c.phone_e164,
     c.email,
+    v.manager,
+    v.contact_channel,
+    v.contact,
     r.recency_days,
     r.frequency,
     r.monetary,
@@ -52,10 +55,14 @@ select
     l.cycle_days as purchase_cycle_days,
     l.expected_next_purchase,
     l.lifecycle_state,
-    p.risk_stage,
-    p.value_tier,
-    p.action_level,
-    p.action_color,
+    v.risk_stage,
+    v.risk_score,
+    v.value_tier,
+    v.expected_value,
+    v.value_source,
+    v.value_at_risk,
+    v.action_level,
+    v.action_color,
     h.health_score,
     h.health_band,
     ch.churn_probability,
@@ -64,20 +71,16 @@ select
     t.toxicity_model,
     cl.cluster_id,
     cl.cluster_name,
-    h.top_reasons,
+    v.reasons_text as top_reasons,
+    v.reasons,
+    v.reason_codes,
     h.health_delta,
-    concat_ws('; ',
-        case when k.rfcm_strategy = 'disconnect' then k.rfcm_strategy_ru end,
-        case when p.action_level is not null
-             then 'Уровень ' || p.action_level || ' (' || p.action_color || '): ' || p.action_level_action_ru end,
-        l.lifecycle_action_ru,
-        case when k.rfcm_strategy is distinct from 'disconnect' then k.rfcm_strategy_ru end
-    ) as recommended_action
+    v.recommended_action
 from customers as c
 left join rfm as r on r.customer_id = c.customer_id
 left join rfcm as k on k.customer_id = c.customer_id
 left join lifecycle as l on l.customer_id = c.customer_id
-left join positions as p on p.customer_id = c.customer_id
+left join verdict as v on v.customer_id = c.customer_id
 left join churn as ch on ch.customer_id = c.customer_id
 left join toxicity as t on t.customer_id = c.customer_id
 left join clusters as cl on cl.customer_id = c.customer_id
