@@ -152,6 +152,10 @@ class Analytics(Section):
     dead_after_days: PositiveInt
     dead_after_cycles: PositiveFloat
     dead_silence_days: PositiveInt
+    dead_min_days: PositiveInt
+    dead_own_cycles: PositiveFloat
+    dead_frequent_purchases: PositiveInt
+    category_cycle_days: dict[NonEmptyStr, PositiveFloat]
     hot_window_days: PositiveInt
     trigger_product_views_min: PositiveInt
     value_tier_cuts: Annotated[list[Share], Field(min_length=3, max_length=3), AfterValidator(_ascending)]
@@ -168,6 +172,10 @@ class Analytics(Section):
     @model_validator(mode="after")
     def _value_levels(self):
         return _in_order(self, "rfcm_value_low_max", "rfcm_value_high_min")
+
+    @model_validator(mode="after")
+    def _dead_horizon(self):
+        return _in_order(self, "dead_min_days", "dead_after_days", strict=False)
 
 
 # ---------------------------------------------------------------- crm_export.yaml
