@@ -166,12 +166,21 @@ class Analytics(Section):
     lists_toxic_min_tenure_days: PositiveInt
     lists_toxic_min_complaints: PositiveInt
     lists_toxic_probability_min: Share
+    kpi_manager_hour_cost_rub: NonNegativeFloat
+    kpi_cost_window_days: PositiveInt
+    kpi_churn_window_short_days: PositiveInt
+    kpi_churn_window_long_days: PositiveInt
+    kpi_warning_lead_days: Annotated[list[PositiveInt], Field(min_length=2, max_length=2), AfterValidator(_ascending)]
     dq_birth_date_min: IsoDate
     dq_max_age_years: PositiveInt
 
     @model_validator(mode="after")
     def _value_levels(self):
         return _in_order(self, "rfcm_value_low_max", "rfcm_value_high_min")
+
+    @model_validator(mode="after")
+    def _kpi_windows(self):
+        return _in_order(self, "kpi_churn_window_short_days", "kpi_churn_window_long_days")
 
     @model_validator(mode="after")
     def _dead_horizon(self):
