@@ -313,6 +313,7 @@ RiskStage = Literal["active", "at_risk", "potential_churn", "churned"]
 
 class AlertSilence(Section):
     reason_codes: list[NonEmptyStr]
+    still_buying_holds: list[NonEmptyStr]
     rhythm_multiplier: PositiveFloat
     min_rhythm_gaps: PositiveInt
     win_back_after_days: PositiveInt

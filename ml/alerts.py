@@ -11,7 +11,8 @@ Rules (config/health.yaml ``alerts``; docs/methods.md "Alerts"):
 - **Silence relative to the customer's own rhythm.** A candidate whose reasons are only silence
   (``silence.reason_codes``) is alerted only when silence_days > rhythm_multiplier x rhythm_days
   (the customer's own contact rhythm, else purchase cycle), and never while still buying within
-  the cycle (lifecycle_state ``active``). Anyone silent for more than ``win_back_after_days`` is a
+  the cycle (lifecycle_state ``active``); nor for a still-buying customer whose only other reason
+  is a model's guess (``still_buying_holds``). Anyone silent for more than ``win_back_after_days`` is a
   win-back, never an alert (whatever the reasons): no «Срочно назначить встречу» after a year.
 - **Budget and ranking.** Per manager, candidates are ranked by value at risk (then risk score);
   the first ``daily_budget_per_manager`` are alerts, the rest ``over_budget`` (they stay in the
@@ -149,16 +150,17 @@ def rhythm_days(contact_gap_days, contact_gaps, cycle_days, min_gaps: int) -> fl
     return _num(cycle_days)
 
 
-def silence_decision(row: dict, only_silence: bool, silence: dict) -> str | None:
+def silence_decision(row: dict, only_silence: bool, silence: dict, only_guesses: bool | None = None) -> str | None:
     """None = may alert; else the decision that holds the alert back (win_back, still_buying,
-    silence_within_rhythm)."""
+    silence_within_rhythm). only_guesses: every reason is a silence or a model's guess
+    (``silence.still_buying_holds``), nothing the customer did."""
     days = _num(row.get("silence_days"))
     if days is not None and days > silence["win_back_after_days"]:
         return WIN_BACK
+    if (only_silence or only_guesses) and row.get("lifecycle_state") == "active":
+        return STILL_BUYING
     if not only_silence:
         return None
-    if row.get("lifecycle_state") == "active":
-        return STILL_BUYING
     rhythm = rhythm_days(row.get("contact_gap_days"), row.get("contact_gaps"), row.get("cycle_days"),
                          int(silence["min_rhythm_gaps"]))
     if days is None or rhythm is None or days <= float(silence["rhythm_multiplier"]) * rhythm:
@@ -187,6 +189,7 @@ def build_alerts(verdict: pd.DataFrame, previous: pd.DataFrame | None, as_of, co
     order = {s: i for i, s in enumerate(acfg["stage_order"])}
     risk_stages = set(acfg["risk_stages"])
     silence_codes = set(acfg["silence"]["reason_codes"])
+    guess_codes = set(acfg["silence"]["still_buying_holds"])
     labels = acfg["stage_labels"][lang]
     default_route = default_route or Route("default", None)
     no_manager = acfg["no_manager"]
@@ -215,7 +218,8 @@ def build_alerts(verdict: pd.DataFrame, previous: pd.DataFrame | None, as_of, co
             continue
         codes = _codes(r.get("reason_codes"))
         only_silence = not [c for c in codes if c not in silence_codes]
-        held = silence_decision(r, only_silence, acfg["silence"])
+        only_guesses = not [c for c in codes if c not in silence_codes | guess_codes]
+        held = silence_decision(r, only_silence, acfg["silence"], only_guesses)
         if held:
             entry["decision"] = held
             continue

@@ -160,3 +160,15 @@ def test_tables_are_typed_even_when_empty():
     types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT {typed_select('frame', ALERT_COLUMNS)}").fetchall()}
     assert types["previous_score"] == "DOUBLE" and types["as_of"] == "DATE" and types["message"] == "VARCHAR"
     assert out.digests.empty                                  # nobody at risk: no digest either
+
+
+@pytest.mark.parametrize("codes, lifecycle, decision", [
+    (("churn_probability",), "active", "still_buying"),                 # a model's guess on a customer buying on time
+    (("churn_probability", "silence_30"), "active", "still_buying"),
+    (("churn_probability",), "sleeping", "alert"),                      # late and the model agrees: alert
+    (("churn_probability", "ultimatum"), "active", "alert"),            # something the customer did: alert
+])
+def test_a_models_guess_alone_does_not_alert_a_customer_still_buying(codes, lifecycle, decision):
+    row = customer("A", codes=codes, lifecycle_state=lifecycle, silence_days=100.0)
+    out = build_alerts(verdict(row), previous(A="active"), AS_OF)
+    assert out.history["decision"].iloc[0] == decision
