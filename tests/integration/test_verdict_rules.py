@@ -15,6 +15,8 @@ from tests.support.marts import handmade_fixture, run_dbt
 from tests.support.warehouse import query_df
 
 VERDICT = {
+    "lifecycle_stage": {"hot_inactive": "active", "sleeping": "at_risk", "near_death": "potential_churn", "dead": "churned"},
+    "engaged_within_days": 30, "engaged_min_contacts": 2, "engaged_cap_stage": "active", "one_time_after_days": 30,
     "churn_at_risk": 0.75, "churn_potential_churn": 0.9, "toxicity_at_risk": 0.7,
     "health_band_stage": {"at_risk": "at_risk", "critical": "potential_churn"},
     "factor_stage": {"ultimatum": "potential_churn", "data_export": "potential_churn", "tone_drop": "at_risk"},
@@ -30,7 +32,8 @@ VALUE = {"C01": 40000, "C02": 6000, "C03": 3000, "C04": 5000, "C05": 10, "C06": 
 def verdict(tmp_path_factory):
     f = handmade_fixture()
     health = {cid: (100.0, "healthy") for cid in [*BUYERS, "C11", "C12"]}
-    health.update(C06=(66.7, "watch"), C04=(10.0, "critical"), C03=(53.3, "at_risk"))
+    health.update(C01=(73.3, "watch"), C06=(66.7, "watch"), C04=(10.0, "critical"), C03=(53.3, "at_risk"),
+                  C11=(66.7, "watch"))
     f.ml = {
         "churn_scores": [{"customer_id": c, "churn_probability": p, "churn_model": "churn_hgb"} for c, p in
                          {"C01": 0.1, "C02": 0.95, "C03": 0.5, "C04": 0.6, "C05": 0.99, "C06": 0.2, "C07": 0.4,
@@ -40,6 +43,8 @@ def verdict(tmp_path_factory):
         "health_scores": [{"customer_id": c, "health_score": h, "health_band": b, "top_reasons": "", "health_delta": None}
                           for c, (h, b) in health.items()],
         "health_factors": [
+            {"customer_id": "C01", "factor": "silence_30", "points": 8.0, "reason": "молчит 35 дн."},
+            {"customer_id": "C11", "factor": "ultimatum", "points": 10.0, "reason": "ультиматум"},
             {"customer_id": "C06", "factor": "ultimatum", "points": 10.0, "reason": "ультиматум"},
             {"customer_id": "C04", "factor": "negative_tone", "points": 6.0, "reason": "негатив в переписке (3 сообщ.)"},
             {"customer_id": "C04", "factor": "price_complaint", "points": 10.0, "reason": "жалобы на цену (2)"},
@@ -56,12 +61,12 @@ def verdict(tmp_path_factory):
     return query_df(db, "SELECT * FROM marts.customer_verdict").set_index("customer_id")
 
 
-def test_active_buyer_with_healthy_tone_is_green_without_reasons(verdict):
-    row = verdict.loc["C01"]
+def test_active_buyer_with_a_weak_signal_stays_green_with_the_usual_action(verdict):
+    row = verdict.loc["C01"]  # buys on its cycle; only a silence of 35 days (a reason, no stage)
     assert (row.lifecycle_state, row.risk_stage, row.action_level, row.action_color) == ("active", "active", 1, "green")
-    assert list(row.reasons) == [] and row.reasons_text == ""
-    assert row.recommended_action == "Поддерживать: обычные коммуникации"
-    assert row.risk_score == pytest.approx(0.1)
+    assert list(row.reason_codes) == ["silence_30"] and row.reasons_text == "молчит 35 дн."
+    assert row.recommended_action == "Поддерживать: обычные коммуникации"  # not the silence playbook
+    assert row.risk_score == pytest.approx(1 - 73.3 / 100)
 
 
 def test_an_ultimatum_makes_a_new_buyer_potential_churn_and_never_green(verdict):
@@ -109,8 +114,9 @@ def test_the_valuable_near_death_customer_is_red_with_a_call(verdict):
 def test_an_export_request_with_a_tone_drop_is_a_red_flag(verdict):
     row = verdict.loc["C03"]  # hot inactive (cart abandoned 5 days ago)
     assert row.risk_stage == "potential_churn"
-    # data export 2 + 8 / 30 > hot trigger 1 + 80 / 30 / 8 > tone drop 1 + 6 / 30 (inherits the at_risk band)
-    assert list(row.reason_codes) == ["data_export", "hot_trigger", "tone_drop"]
+    # data export 2 + 8 / 30 > tone drop 1 + 6 / 30 (inherits the at_risk band) > the hot trigger, which
+    # implies no stage (hot_inactive -> active): 0 + 80 / 30 / 8
+    assert list(row.reason_codes) == ["data_export", "tone_drop", "hot_trigger"]
     assert row.recommended_action.startswith("Запрос выгрузки базы")
     hot = row.reasons[list(row.reason_codes).index("hot_trigger")]
     assert "бросил корзину" in hot
@@ -123,11 +129,12 @@ def test_toxicity_is_a_reason(verdict):
     assert row.risk_stage != "active"
 
 
-def test_never_buyers_get_the_lead_action_and_no_stage(verdict):
+def test_never_buyers_get_the_lead_action_and_no_stage_unless_a_red_flag(verdict):
     for cid in ("C11", "C12"):
         row = verdict.loc[cid]
         assert pd.isna(row.risk_stage) and pd.isna(row.value_tier) and pd.isna(row.action_level)
-        assert row.recommended_action.startswith("Вести как лид")
+    assert verdict.loc["C12"].recommended_action.startswith("Вести как лид")
+    assert verdict.loc["C11"].recommended_action.startswith("Эскалация")  # an ultimatum from a lead
 
 
 def test_everyone_past_active_has_a_reason_and_the_manager_is_filled(verdict):

@@ -227,6 +227,7 @@ per_customer as (
         list(reason_ru order by reason_rank) filter (where reason_rank <= {{ v['max_reasons'] }}) as reasons,
         list(code order by reason_rank) filter (where reason_rank <= {{ v['max_reasons'] }}) as reason_codes,
         min(code) filter (where reason_rank = 1) as dominant_reason,
+        max(stage_rank) filter (where reason_rank = 1) as dominant_rank,
         bool_or(code in ('ultimatum', 'data_export')) as has_red_flag_factor
     from ranked_evidence
     group by customer_id
@@ -239,6 +240,9 @@ staged as (
         coalesce(e.reasons, []) as reasons,
         coalesce(e.reason_codes, []) as reason_codes,
         e.dominant_reason,
+        -- the reason whose action is recommended: the dominant one when it raised the stage (or is a
+        -- fresh trigger, an opportunity), else the level's generic action ('*')
+        case when e.dominant_rank > 0 or e.dominant_reason = 'hot_trigger' then e.dominant_reason else '*' end as action_reason,
         coalesce(e.has_red_flag_factor, false) or b.health_band = 'critical' as is_red_flag
     from base as b
     left join per_customer as e on e.customer_id = b.customer_id
@@ -271,22 +275,28 @@ positioned as (
 levelled as (
     select
         p.*,
-        case when p.is_red_flag then greatest(m.action_level, {{ v['red_flag_min_level'] }}) else m.action_level end as action_level
+        case when p.is_red_flag and m.action_level is not null then greatest(m.action_level, {{ v['red_flag_min_level'] }})
+             else m.action_level end as action_level
     from positioned as p
     left join {{ ref('action_level_matrix') }} as m on m.risk_stage = p.risk_stage and m.value_tier = p.value_tier
 ),
 
+-- never-buyers have no level; one with a red flag gets its reason's action at red_flag_min_level
 actions as (
     select
         l.customer_id,
         coalesce(
             (select a.action_ru from {{ ref('verdict_actions') }} as a
-             where a.reason_code = l.dominant_reason and l.action_level between a.level_from and a.level_to),
+             where a.reason_code = l.action_reason and x.level between a.level_from and a.level_to),
             (select a.action_ru from {{ ref('verdict_actions') }} as a
-             where a.reason_code = '*' and l.action_level between a.level_from and a.level_to)
+             where a.reason_code = '*' and x.level between a.level_from and a.level_to)
         ) as recommended_action
     from levelled as l
-    where l.action_level is not null
+    cross join lateral (
+        select case when l.action_level is not null then l.action_level
+                    when l.is_red_flag then {{ v['red_flag_min_level'] }} end as level
+    ) as x
+    where x.level is not null
 ),
 
 lead_action as (
@@ -329,7 +339,7 @@ select
     end as value_at_risk,
     l.action_level,
     al.action_color,
-    case when l.is_buyer then a.recommended_action else (select lifecycle_action_ru from lead_action) end as recommended_action,
+    coalesce(a.recommended_action, (select lifecycle_action_ru from lead_action)) as recommended_action,
     l.dominant_reason,
     l.reasons,
     array_to_string(l.reasons, '; ') as reasons_text,
