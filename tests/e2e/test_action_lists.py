@@ -123,3 +123,18 @@ def test_lists_published_with_descriptions(runs):
                                "'mart_actions_log', 'mart_action_list'))")
     assert len(tables) == len(LISTS) + 4  # + context, actions log, suppression, union
     assert tables.comment.notna().all()
+
+
+def test_lists_carry_the_verdict_value_manager_and_reasons(runs):
+    """Every list shows the customer's verdict: its risk stage, value and reasons, and the manager."""
+    wh = runs["first"].warehouse
+    mismatched = query_df(wh, """
+        SELECT count(*) AS n FROM marts.mart_list_context c JOIN marts.customer_verdict v USING (customer_id)
+        WHERE c.risk_stage IS DISTINCT FROM v.risk_stage OR c.expected_value IS DISTINCT FROM v.expected_value
+           OR c.reasons_text IS DISTINCT FROM nullif(v.reasons_text, '')""")["n"][0]
+    assert mismatched == 0
+    valued = query_df(wh, """
+        SELECT count(*) FILTER (WHERE c.expected_value IS NOT NULL) AS valued, count(*) AS n
+        FROM marts.mart_action_list a JOIN marts.mart_list_context c USING (customer_id)
+        WHERE c.lifecycle_state <> 'no_purchases'""")
+    assert valued["n"][0] > 0 and valued["valued"][0] == valued["n"][0]

@@ -28,6 +28,9 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
     as_of = partition_date(context)
     # dbt's profile reads the warehouse path from the environment of its subprocess
     os.environ["CLIENTPULSE_WAREHOUSE"] = str(warehouse.file)
+    # a dbt step may be the first to open a new warehouse (seeds run in a step of their own when the
+    # graph needs them early); DuckDB creates the file but not its folder
+    warehouse.file.parent.mkdir(parents=True, exist_ok=True)
     # thresholds from config/analytics.yaml (a user's CLIENTPULSE_CONFIG_DIR copy wins) + the as-of date
     dbt_vars = analytics_vars(as_of, settings.user_config_dir)
     context.log.info(f"dbt build as of {as_of}")

@@ -1,24 +1,25 @@
--- Who each customer is for the action lists: name, manager, the contact to use, lifecycle, risk
--- and value, and the reasons behind the verdict - one row per customer of core.customers, so
--- every list shows the same name, manager, contact and value.
--- Contact: a valid e-mail unless the customer unsubscribed, else a valid phone, else none.
+-- Who each customer is for the action lists: name, manager, the contact to use, lifecycle, and
+-- the verdict's risk, value and reasons (marts.customer_verdict) - one row per customer of
+-- core.customers, so every list shows the same name, manager, contact, value and reasons as the
+-- customer's verdict.
+-- Contact: a valid e-mail unless the customer unsubscribed, else a valid phone, else none (lists
+-- are mostly letters; the verdict's own contact prefers the phone when a manager is to call).
 with customers as (
     select customer_id, full_name, manager, email, phone_e164, has_valid_email, has_valid_phone
     from {{ source('core', 'customers') }}
 ),
 
 lifecycle as (select * from {{ ref('mart_customer_lifecycle') }}),
-positions as (select customer_id, risk_stage, value_tier, action_level from {{ ref('mart_customer_risk_value') }}),
-rfm as (select customer_id, monetary from {{ ref('mart_customer_rfm') }}),
-
-health as (
-    select * from {{ optional_source('ml', 'health_scores', [('customer_id', 'varchar'), ('top_reasons', 'varchar')]) }}
-)
+verdict as (
+    select customer_id, manager, risk_stage, value_tier, action_level, expected_value, value_at_risk, reasons_text
+    from {{ ref('customer_verdict') }}
+),
+rfm as (select customer_id, monetary from {{ ref('mart_customer_rfm') }})
 
 select
     c.customer_id,
     c.full_name,
-    nullif(trim(c.manager), '') as manager,
+    coalesce(v.manager, nullif(trim(c.manager), '')) as manager,
     case
         when c.has_valid_email and c.email is not null and not coalesce(l.has_unsubscribed, false) then 'email'
         when c.has_valid_phone and c.phone_e164 is not null then 'phone'
@@ -29,13 +30,13 @@ select
         when c.has_valid_phone and c.phone_e164 is not null then c.phone_e164
     end as contact,
     l.lifecycle_state,
-    p.risk_stage,
-    p.value_tier,
-    p.action_level,
-    cast(null as double) as expected_value,
-    cast(null as double) as value_at_risk,
+    v.risk_stage,
+    v.value_tier,
+    v.action_level,
+    v.expected_value,
+    v.value_at_risk,
     r.monetary,
-    nullif(h.top_reasons, '') as reasons_text,
+    nullif(v.reasons_text, '') as reasons_text,
     l.last_purchase_date,
     l.expected_next_purchase,
     l.days_since_last_purchase,
@@ -43,6 +44,5 @@ select
     l.cycle_days
 from customers as c
 left join lifecycle as l on l.customer_id = c.customer_id
-left join positions as p on p.customer_id = c.customer_id
+left join verdict as v on v.customer_id = c.customer_id
 left join rfm as r on r.customer_id = c.customer_id
-left join health as h on h.customer_id = c.customer_id
