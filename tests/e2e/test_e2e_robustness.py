@@ -48,13 +48,8 @@ def test_partial_and_foreign_exports_run_end_to_end(tmp_path):
         "  order_date: [InvoiceDate]\n  category: [Description]\n",
         encoding="utf-8",
     )
-    import os
-
-    os.environ["CLIENTPULSE_CONFIG_DIR"] = str(tmp_path / "config")
-    try:
-        run = run_pipeline(tmp_path / "run", landing, AS_OF)
-    finally:
-        os.environ.pop("CLIENTPULSE_CONFIG_DIR", None)
+    # the user's config folder reaches the run through the settings resource, as the CLI passes it
+    run = run_pipeline(tmp_path / "run", landing, AS_OF, config_dir=tmp_path / "config")
     assert run.result.success, failure_messages(run.result)
 
     con = duckdb.connect(str(run.warehouse), read_only=True)  # raw.* and staging.* are not published
