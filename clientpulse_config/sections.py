@@ -497,10 +497,18 @@ class Survivorship(Section):
     rules: SurvivorshipRules
 
 
+class ReviewQueue(Section):
+    # pairs a person reviews per run (the rest keep the model's decision and score); 0 = no queue
+    daily_cap: Count
+    # uncertainty of a pair the household guard held back although the model says match
+    guarded_uncertainty: Share
+
+
 class Identity(Section):
     deterministic: Deterministic
     splink: Splink
     decisions: Decisions
+    review: ReviewQueue
     ids: StableIds
     survivorship: Survivorship
 

@@ -201,13 +201,14 @@ def resolve_identities(
     con: duckdb.DuckDBPyConnection,
     records_table: str,
     config: dict[str, Any] | None = None,
-    previous_identity: pd.DataFrame | None = None,
+    previous_identity: pd.DataFrame | str | None = None,
     decisions: pd.DataFrame | None = None,
     as_of: date | None = None,
     *,
     write_to_schema: str = "core",
     previous_aliases: pd.DataFrame | None = None,
     table_names: dict[str, str] | None = None,
+    record_values: str | None = None,
 ) -> IdentityResult:
     """Resolve source records to customers and write `<schema>.customer_identity`,
     `<schema>.customers`, `<schema>.customer_aliases`, `<schema>.identity_review_pairs`.
@@ -215,10 +216,13 @@ def resolve_identities(
     `records_table`: one row per accepted source record (see ml/identity/__init__.py).
     `config`: overrides deep-merged over the identity config (config/identity.yaml and the
     user's copy in CLIENTPULSE_CONFIG_DIR), then validated.
-    `previous_identity`: last run's crosswalk (customer_id, source, source_record_id).
+    `previous_identity`: last run's crosswalk (customer_id, source, source_record_id): a frame or
+    the name of a table of `con`.
     `previous_aliases`: last run's alias table (alias_id, customer_id, as_of[, reason]).
     `decisions`: reviewed pairs (left_source, left_source_record_id, right_source,
     right_source_record_id, decision in must_link|cannot_link); default: config decisions.path.
+    `record_values`: SQL giving (source, source_record_id, value) — what a record is worth (order
+    amounts); ranks the review queue by the value at stake. None: uncertainty alone.
     `as_of`: stamped on new aliases (default: today's date is NOT used — pass it; falls back
     to the max record_ts date so reruns are reproducible).
     """
@@ -273,7 +277,7 @@ def resolve_identities(
     build_customers(con, cfg, customers)
     aliases = f"{write_to_schema}.{names['aliases']}"
     con.execute(f"CREATE OR REPLACE TABLE {aliases} AS SELECT * FROM _idr_alias ORDER BY alias_id")
-    _write_review(con, cfg, review_table)
+    _write_review(con, cfg, review_table, dec, record_values)
     lap("outputs")
     timings["total"] = round(time.perf_counter() - t0, 3)
     c = con.execute(f"SELECT count(*), count(DISTINCT customer_id) FROM {identity}").fetchall()[0]
@@ -283,6 +287,8 @@ def resolve_identities(
     stats["match_rules"] = dict(con.execute(
         f"SELECT match_rule, count(*) FROM {identity} GROUP BY 1 ORDER BY 1").fetchall())
     stats["review_pairs"] = int(con.execute(f"SELECT count(*) FROM {review_table}").fetchall()[0][0])
+    stats["review_queued"] = int(con.execute(
+        f"SELECT count(*) FROM {review_table} WHERE review_status = 'queued'").fetchall()[0][0])
     stats["as_of"] = str(as_of)
     for tmp in ("_idr_keys", "_idr_keystats", "_idr_comp", "_idr_compname", "_idr_kv", "_idr_kvar", "_idr_vi",
                 "_idr_vclass", "_idr_named", "_idr_ncl", "_idr_owner", "_idr_nl", "_idr_pm", "_idr_prev",
@@ -292,7 +298,11 @@ def resolve_identities(
     return IdentityResult(con, identity, customers, aliases, review_table, stats, timings, model)
 
 
-def _write_review(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], target: str) -> None:
+def _write_review(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], target: str,
+                  decisions: pd.DataFrame, record_values: str | None) -> None:
+    """Every uncertain pair with its score, ranked for review: the `review.daily_cap` pairs of highest
+    priority (uncertainty x order value at stake) are `queued`, the rest `decided_by_model` (kept
+    apart; the score stays), a pair already in the decisions file is `reviewed` (never re-queued)."""
     has_pred = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_idr_sp_pred'"
                            ).fetchall()[0][0]
     base_cols = """l.source AS left_source, l.source_record_id AS left_source_record_id,
@@ -301,25 +311,72 @@ def _write_review(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], target: s
                    l.full_name_clean AS left_name, r.full_name_clean AS right_name,
                    l.birth_date AS left_birth_date, r.birth_date AS right_birth_date,
                    l.address AS left_address, r.address AS right_address"""
+    queue_cols = """NULL::DOUBLE AS pair_value, NULL::DOUBLE AS review_uncertainty, NULL::DOUBLE AS review_priority,
+                    NULL::BIGINT AS review_rank, NULL::VARCHAR AS review_status"""
     if not has_pred:
         con.execute(f"""CREATE OR REPLACE TABLE {target} AS SELECT {base_cols},
                         NULL::DOUBLE AS match_probability, NULL::DOUBLE AS match_weight,
-                        NULL::VARCHAR AS match_weights_json
+                        NULL::VARCHAR AS match_weights_json, {queue_cols}
                         FROM _idr_rec l, _idr_rec r, _idr_assign al, _idr_assign ar LIMIT 0""")
         return
     lo, hi = float(cfg["splink"]["review_threshold"]), float(cfg["splink"]["match_threshold"])
+    cap = int(cfg["review"]["daily_cap"])
+    guarded_u = float(cfg["review"]["guarded_uncertainty"])
     mw_cols = [c for c in con.execute("DESCRIBE _idr_sp_pred").df()["column_name"] if c.startswith("mw_")]
     mw_json = "to_json({" + ", ".join(f"'{c[3:]}': round(p.{c}, 3)" for c in mw_cols) + "})::VARCHAR" \
         if mw_cols else "NULL::VARCHAR"
     con.execute(f"""
-        CREATE OR REPLACE TABLE {target} AS
+        CREATE OR REPLACE TEMP TABLE _idr_review AS
         SELECT {base_cols}, p.match_probability, p.match_weight, {mw_json} AS match_weights_json,
-               {', '.join('p.' + c for c in mw_cols) + ',' if mw_cols else ''} true AS _k
+               {', '.join('p.' + c for c in mw_cols) + ',' if mw_cols else ''} p.household_guarded AS _guarded
         FROM _idr_sp_pred p
         JOIN _idr_rec l ON l.rid = p.unique_id_l JOIN _idr_rec r ON r.rid = p.unique_id_r
         JOIN _idr_assign al ON al.rid = l.rid JOIN _idr_assign ar ON ar.rid = r.rid
         WHERE p.match_probability >= {lo} AND (p.match_probability < {hi} OR p.household_guarded)
           AND al.customer_id <> ar.customer_id
-        ORDER BY p.match_probability DESC, left_source, left_source_record_id
     """)
-    con.execute(f"ALTER TABLE {target} DROP COLUMN _k")
+    # order value of the customers in a pair only (a semi-join, not the whole base)
+    values = "SELECT NULL::VARCHAR AS customer_id, NULL::DOUBLE AS value LIMIT 0"
+    if record_values:
+        values = f"""
+            SELECT a.customer_id, sum(greatest(v.value, 0))::DOUBLE AS value
+            FROM ({record_values}) v
+            JOIN _idr_rec r ON r.source = v.source AND r.source_record_id = v.source_record_id
+            JOIN _idr_assign a USING (rid)
+            WHERE a.customer_id IN (SELECT left_customer_id FROM _idr_review
+                                    UNION SELECT right_customer_id FROM _idr_review)
+            GROUP BY 1"""
+    con.register("_idr_reviewed_src", decisions)
+    out_cols = [c for c in con.execute("DESCRIBE _idr_review").df()["column_name"] if c != "_guarded"]
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {target} AS
+        WITH v AS ({values}),
+        reviewed AS (
+            SELECT left_source AS s1, left_source_record_id AS i1, right_source AS s2, right_source_record_id AS i2
+            FROM _idr_reviewed_src
+            UNION SELECT right_source, right_source_record_id, left_source, left_source_record_id FROM _idr_reviewed_src),
+        scored AS (
+            SELECT q.*, coalesce(vl.value, 0) + coalesce(vr.value, 0) AS pair_value,
+                   CASE WHEN q._guarded AND q.match_probability >= {hi} THEN {guarded_u}
+                        ELSE 1 - abs(2 * q.match_probability - 1) END AS review_uncertainty,
+                   d.s1 IS NOT NULL AS _reviewed
+            FROM _idr_review q
+            LEFT JOIN v vl ON vl.customer_id = q.left_customer_id
+            LEFT JOIN v vr ON vr.customer_id = q.right_customer_id
+            LEFT JOIN reviewed d ON d.s1 = q.left_source AND d.i1 = q.left_source_record_id
+                                AND d.s2 = q.right_source AND d.i2 = q.right_source_record_id),
+        ranked AS (
+            SELECT *, review_uncertainty * log10(10 + pair_value) AS review_priority FROM scored),
+        numbered AS (
+            SELECT *, CASE WHEN NOT _reviewed THEN row_number() OVER (
+                       PARTITION BY _reviewed ORDER BY review_priority DESC, match_probability DESC, left_source,
+                       left_source_record_id, right_source, right_source_record_id) END AS review_rank
+            FROM ranked)
+        SELECT {', '.join(out_cols)}, pair_value, review_uncertainty, review_priority, review_rank,
+               CASE WHEN _reviewed THEN 'reviewed' WHEN review_rank <= {cap} THEN 'queued'
+                    ELSE 'decided_by_model' END AS review_status
+        FROM numbered
+        ORDER BY review_rank NULLS LAST, left_source, left_source_record_id, right_source, right_source_record_id
+    """)
+    con.unregister("_idr_reviewed_src")
+    con.execute("DROP TABLE IF EXISTS _idr_review")

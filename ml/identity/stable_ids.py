@@ -28,18 +28,25 @@ def _num(customer_id: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def assign_ids(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], previous_identity: pd.DataFrame | None,
+def assign_ids(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], previous_identity: pd.DataFrame | str | None,
                previous_aliases: pd.DataFrame | None, as_of: date) -> dict[str, int]:
     """Reads `_idr_final(rid, label)` + `_idr_rec`; writes `_idr_ids(label, customer_id)` and
-    `_idr_alias(alias_id, customer_id, as_of, reason)`."""
+    `_idr_alias(alias_id, customer_id, as_of, reason)`. `previous_identity`: a frame or the name of
+    a table of `con` (customer_id, source, source_record_id)."""
     prefix = cfg["ids"]["prefix"]
     width = int(cfg["ids"]["width"])
-    prev = previous_identity if previous_identity is not None else pd.DataFrame(
-        columns=["customer_id", "source", "source_record_id"])
-    prev = prev[["customer_id", "source", "source_record_id"]].astype(str)
-    con.register("_idr_prev_src", prev)
-    con.execute("CREATE OR REPLACE TEMP TABLE _idr_prev AS SELECT * FROM _idr_prev_src")
-    con.unregister("_idr_prev_src")
+    if isinstance(previous_identity, str):
+        # a table of the same connection: copied by DuckDB, never pulled into pandas (15M rows at 1M customers)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _idr_prev AS
+                         SELECT customer_id::VARCHAR AS customer_id, source::VARCHAR AS source,
+                                source_record_id::VARCHAR AS source_record_id FROM {previous_identity}""")
+    else:
+        prev = previous_identity if previous_identity is not None else pd.DataFrame(
+            columns=["customer_id", "source", "source_record_id"])
+        prev = prev[["customer_id", "source", "source_record_id"]].astype(str)
+        con.register("_idr_prev_src", prev)
+        con.execute("CREATE OR REPLACE TEMP TABLE _idr_prev AS SELECT * FROM _idr_prev_src")
+        con.unregister("_idr_prev_src")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _idr_pm AS
         SELECT f.label, p.customer_id, count(*) AS n, min(r.record_key) AS minkey
@@ -64,7 +71,10 @@ def assign_ids(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], previous_ide
         GROUP BY 1
     """).df()
     clusters = clusters.merge(survivors[["label", "customer_id"]], on="label", how="left")
-    nums = [x for x in prev["customer_id"].map(_num).tolist() if x is not None]
+    # the counter: largest number of any previous id (one SQL pass, not a Python call per record)
+    top = con.execute(r"""SELECT max(TRY_CAST(regexp_extract(customer_id, '(\d+)$', 1) AS HUGEINT))
+                          FROM (SELECT DISTINCT customer_id FROM _idr_prev)""").fetchall()[0][0]
+    nums = [] if top is None else [int(top)]
     if previous_aliases is not None and len(previous_aliases):
         for col in ("alias_id", "customer_id"):
             nums += [x for x in previous_aliases[col].astype(str).map(_num).tolist() if x is not None]
@@ -105,7 +115,7 @@ def assign_ids(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], previous_ide
         FROM _idr_final f JOIN _idr_rec r USING (rid) JOIN _idr_ids i USING (label)
         LEFT JOIN _idr_prev p ON p.source = r.source AND p.source_record_id = r.source_record_id
     """).fetchall()[0]
-    prev_ids = set(prev["customer_id"])
+    prev_ids = {r[0] for r in con.execute("SELECT DISTINCT customer_id FROM _idr_prev").fetchall()}
     return {
         "customers_kept_id": len(survivors),
         "customers_new": int(((clusters["n_prev"] == 0)).sum()),
