@@ -381,6 +381,8 @@ class Health(Section):
             _known([self.reasons_language], getattr(self.alerts, texts), f"reasons_language has no alerts.{texts}")
         return self
 
+    pii: Literal["mask", "full"]
+    customer_url: str
 
 # ---------------------------------------------------------------- identity.yaml
 class IdentityKey(Section):

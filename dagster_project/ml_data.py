@@ -95,6 +95,18 @@ def replace_snapshot(con: duckdb.DuckDBPyConnection, schema: str, table: str, fr
     frame = frame.assign(as_of=as_of)
     ensure_schema(con, schema)
     con.register("_snapshot", frame)
+def known_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every name the golden records know (full, first, last): masked in any text that leaves."""
+    from dagster_project.warehouse import table_exists
+
+    if not table_exists(con, "core", "customers"):
+        return []
+    rows = con.execute(
+        "SELECT DISTINCT n FROM (SELECT unnest([full_name, first_name, last_name]) AS n FROM core.customers) "
+        "WHERE n IS NOT NULL AND length(trim(n)) > 1").fetchall()
+    return [r[0] for r in rows]
+
+
     try:
         if table_exists(con, schema, table):
             con.execute(f'DELETE FROM "{schema}"."{table}" WHERE as_of = $as_of', {"as_of": as_of})

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .health import load_health_config
+from .pii import mask_contact, mask_person
 
 ALERT_COLUMNS = [
     "customer_id", "as_of", "full_name", "manager", "route", "severity", "risk_stage", "previous_stage",
@@ -130,9 +131,25 @@ def _num(value) -> float | None:
     return None if np.isnan(v) else v
 
 
-def _who(name, customer_id: str) -> str:
-    """«Иванова Мария (CUST-000007)»; the id alone when the golden record has no name."""
-    return f"{name} ({customer_id})" if isinstance(name, str) and name.strip() and name != customer_id else customer_id
+def _who(name, customer_id: str, acfg: dict | None = None) -> str:
+    """Who an alert is about, as the webhook may carry it (alerts.pii): ``full`` «Иванова Мария
+    (CUST-000007)»; ``mask`` (the default) «Мария И. (CUST-000007)» with the id as a link when
+    alerts.customer_url is set; the id alone when the golden record has no name."""
+    acfg = acfg or {}
+    ref = customer_id
+    if acfg.get("customer_url"):
+        ref = acfg["customer_url"].format(customer_id=customer_id)
+    if not (isinstance(name, str) and name.strip() and name != customer_id):
+        return ref
+    shown = name if acfg.get("pii", "mask") == "full" else mask_person(name)
+    return f"{shown} ({ref})" if shown else ref
+
+
+def _contact(contact, acfg: dict) -> str:
+    """The contact as the message carries it: masked unless alerts.pii is ``full``."""
+    if not (isinstance(contact, str) and contact):
+        return "—"
+    return contact if acfg.get("pii", "mask") == "full" else (mask_contact(contact) or "—")
 
 
 def _money(value) -> str:
@@ -278,9 +295,11 @@ def _alert_rows(rows, as_of, cfg, acfg, lang, labels, prev_score, default_route)
             if before is not None and isinstance(before, str):
                 was = f" (было: {labels.get(before, before)})" if lang == "ru" else f" (was: {labels.get(before, before)})"
             name = r.get("full_name") if isinstance(r.get("full_name"), str) and r.get("full_name") else entry["customer_id"]
-            contact = r.get("contact") if isinstance(r.get("contact"), str) and r.get("contact") else "—"
+            contact = _contact(r.get("contact"), acfg)
             message = template.format(
-                who=_who(r.get("full_name"), entry["customer_id"]), name=name, customer_id=entry["customer_id"],
+                who=_who(r.get("full_name"), entry["customer_id"], acfg),
+                name=name if acfg.get("pii", "mask") == "full" else (mask_person(name) or entry["customer_id"]),
+                customer_id=entry["customer_id"],
                 manager=manager,
                 stage=labels.get(entry["risk_stage"], entry["risk_stage"]), was=was,
                 value_at_risk=_money(r.get("value_at_risk")), expected_value=_money(r.get("expected_value")),
@@ -321,7 +340,7 @@ def _digests(log: pd.DataFrame, verdict: pd.DataFrame, as_of, acfg, lang, labels
         for cid in named["customer_id"].head(int(acfg["digest_top_n"])):
             r = extra.loc[cid]
             reasons = (_texts(r.get("reasons")) or _texts(r.get("reasons_text")))[:1]
-            top.append(f"• {_who(r.get('full_name'), cid)}: {labels.get(r.get('risk_stage'), r.get('risk_stage'))}, "
+            top.append(f"• {_who(r.get('full_name'), cid, acfg)}: {labels.get(r.get('risk_stage'), r.get('risk_stage'))}, "
                        f"{_money(r.get('value_at_risk'))}" + (f" — {reasons[0]}" if reasons else ""))
         value = float(g["value_at_risk"].fillna(0).sum())
         stages = ", ".join(f"{labels.get(s, s)}: {n}" for s, n in counts.items())

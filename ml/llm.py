@@ -1,7 +1,9 @@
 """Optional outside text model: an OpenAI-compatible chat-completions endpoint (urllib), OFF by default.
 
-Personal data never leaves: ``anonymize`` replaces e-mails, phones, cards, INN, addresses and names
-with placeholders ([EMAIL_1], [PHONE_1], [CARD_1], [INN_1], [ADDRESS_1], [NAME_1]) before a request.
+Personal data never leaves: ``anonymize`` replaces e-mails (also written as ``ivan(at)yandex.ru``),
+passport and СНИЛС numbers, cards, phones, INN, addresses and person names (the base's golden records
+and Russian morphology, ``ml.pii``) with placeholders ([EMAIL_1], [DOC_1], [CARD_1], [PHONE_1],
+[INN_1], [ADDRESS_1], [NAME_1]) before a request.
 
 Config (config/signals.yaml or any dict)::
 
@@ -19,10 +21,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ml.pii import NameIndex, person_spans
+
 MARKER_KEYS = ("passive_aggressive", "ultimatum", "competitor", "data_export", "price_complaint",
                "billing_complaint", "refund_request")
 
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# e-mails spelt to dodge filters: ivan(at)yandex.ru, ivan [at] yandex [dot] ru, ivan собака mail точка ru
+_EMAIL_SPELT_RE = re.compile(
+    r"(?i)\b[\w.+-]+\s*[(\[{]\s*(?:at|собака)\s*[)\]}]\s*[\w-]+"
+    r"(?:\s*(?:[(\[{]\s*(?:dot|точка)\s*[)\]}]|\.)\s*[\w-]+)+"
+    r"|\b[\w.+-]+\s+(?:at|собака)\s+[\w-]+(?:\s+(?:dot|точка)\s+[\w-]+)+")
+# passport (series 4 digits + number 6 digits) and СНИЛС (123-456-789 01, or 11 digits after the word)
+_DOC_RE = re.compile(
+    r"(?i)(?<=паспорт)[^\d\n]{0,25}\d{2}\s?\d{2}[^\d\n]{0,12}\d{6}(?!\d)"
+    r"|(?<!\d)\d{4}\s\d{6}(?!\d)"
+    r"|(?<!\d)\d{3}-\d{3}-\d{3}[\s-]\d{2}(?!\d)"
+    r"|(?<=снилс)\W{0,5}\d{11}(?!\d)")
 _CARD_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 _PHONE_RE = re.compile(
     r"(?<![\w+])(?:\+7|8|\+\d{1,3})[\s\-(]*\d{3}[\s\-)]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?!\d)"
@@ -34,33 +49,37 @@ _ADDR_RE = re.compile(
     r"\b(?:ул\.|улица|пр-т|пр\.|проспект|пер\.|переулок|ш\.|шоссе|б-р|бульвар|наб\.|набережная|пл\.|площадь)"
     r"\s*[А-ЯЁA-Z0-9][\w\s.-]{0,40}?,?\s*(?:д\.|дом)\s*\d+[\wа-я/]*(?:,?\s*(?:корп\.|к\.|стр\.)\s*\d+)?"
     r"(?:,?\s*(?:кв\.|квартира|оф\.|офис)\s*\d+)?"
-    r"|\b\d{1,5}\s+(?:[A-Z][a-z]+\s){1,3}(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?)\b")
+    # a street and a house number without «д.» («улица Ленина 5», «Ленинский проспект, 12»)
+    r"|\b(?:ул\.|улица|пр-т|проспект|пер\.|переулок|шоссе|бульвар|набережная|площадь)\s+[А-ЯЁ][\w-]+(?:\s+[А-ЯЁ][\w-]+)?,?\s+\d+[а-яa-z]?(?:/\d+)?\b"
+    r"|\b[А-ЯЁ][\w-]+\s+(?:улица|проспект|переулок|шоссе|бульвар|проезд|набережная),?\s+(?:д\.\s*)?\d+[а-яa-z]?(?:/\d+)?\b"
+    r"|\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][a-z]+\s){1,3}(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?)\b"
+    r"|\b(?:[A-Z][a-z]+\s){1,3}(?:Street|Avenue|Road|Boulevard|Lane|Drive),?\s+\d{1,5}[A-Za-z]?\b")
 _PATRONYMIC = r"[А-ЯЁ][а-яё]+(?:ович|евич|ич|овна|евна|ична|инична)(?:а|у|ем|ой|е|ы)?"
 _FIO_RE = re.compile(rf"\b[А-ЯЁ][а-яё]+\s+[А-ЯЁ][а-яё]+\s+{_PATRONYMIC}\b|\b[А-ЯЁ][а-яё]+\s+{_PATRONYMIC}(?:\s+[А-ЯЁ][а-яё]+)?\b")
-_INTRO_RE = re.compile(
-    r"(?:меня зовут|с уважением,?|my name is|regards,?|sincerely,?|thanks,?|спасибо,?|this is)\s+"
-    r"((?:[A-ZА-ЯЁ][a-zа-яё]+)(?:\s+[A-ZА-ЯЁ][a-zа-яё]+){0,2})", re.IGNORECASE)
+_INTRO_RE = re.compile(   # the lead phrase in any case, the name capitalised
+    r"(?i:меня зовут|с уважением,?|my name is|regards,?|sincerely,?|thanks,?|спасибо,?|this is|i'm|i am|"
+    r"dear|hi|hello|cheers,?|best,?)\s+"
+    r"((?:[A-ZА-ЯЁ][a-zа-яё]+)(?:\s+[A-ZА-ЯЁ][a-zа-яё]+){0,2})")
 _TITLE_RE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|г-н|г-жа)\.?\s+([A-ZА-ЯЁ][a-zа-яё]+(?:\s+[A-ZА-ЯЁ][a-zа-яё]+)?)")
-_NOT_NAMES = {"Team", "Support", "Команда", "Поддержка", "Коллеги", "Всем", "All", "Everyone", "For", "Заранее"}
+_NOT_NAMES = {"Team", "Support", "Команда", "Поддержка", "Коллеги", "Всем", "All", "Everyone", "For", "Заранее",
+              "Sir", "Madam", "There", "Again", "Not", "Very", "So", "Sorry", "Writing", "Calling", "Going", "The"}
 
 
-def _name_pattern(name: str) -> str:
-    parts = []
-    for word in name.split():
-        w = re.escape(word)
-        if re.match(r"[А-ЯЁа-яё]", word) and len(word) > 3:
-            w = re.escape(word[:-1]) + r"[а-яё]{0,3}"    # Russian inflection: Иван -> Ивану, Ивана
-        parts.append(w)
-    return r"\b" + r"\s+".join(parts) + r"\b"
+def _keep_words(found: str, mask) -> str:
+    """«серия 4510 номер 123456» → «серия [DOC_1]»: the words before the first digit stay."""
+    first = re.search(r"\d", found).start()
+    return found[:first] + mask(found[first:])
 
 
-def anonymize(text: str, known_names: Iterable[str] = ()) -> tuple[str, dict[str, str]]:
+def anonymize(text: str, known_names: Iterable[str] | NameIndex = ()) -> tuple[str, dict[str, str]]:
     """Replace personal data with numbered placeholders. Returns (text, {placeholder: original}).
 
-    Order: e-mails, cards (any 13-19 digit run), phones, INN (10/12 digits), addresses
-    (Russian street + house, English number + street), names (``known_names`` with Russian
-    inflections, full Russian names with patronymic, names after «меня зовут» / «С уважением» /
-    "Regards," / "Mr."). The same original gets the same placeholder.
+    Order: e-mails (plain and spelt out), passport / СНИЛС numbers, cards (any 13-19 digit run),
+    phones, INN (10/12 digits), addresses (Russian street + house, English number + street), names
+    (``known_names`` — golden-record full names or a prebuilt ``NameIndex`` — in any grammatical
+    case, capitalised words Russian morphology reads as a name, surname or patronymic, full Russian
+    names with patronymic, names after «меня зовут» / «С уважением» / "I'm" / "Regards," / "Mr.").
+    The same original gets the same placeholder.
     """
     if not isinstance(text, str) or not text:
         return text, {}
@@ -78,6 +97,8 @@ def anonymize(text: str, known_names: Iterable[str] = ()) -> tuple[str, dict[str
         return reverse[key]
 
     text = _EMAIL_RE.sub(lambda m: ph("EMAIL", m.group(0)), text)
+    text = _EMAIL_SPELT_RE.sub(lambda m: ph("EMAIL", m.group(0)), text)
+    text = _DOC_RE.sub(lambda m: _keep_words(m.group(0), lambda digits: ph("DOC", digits)), text)
     # every 13-19 digit run is masked (Luhn-valid or not): a false card costs nothing, a leaked one does
     text = _CARD_RE.sub(lambda m: ph("CARD", m.group(0)), text)
     text = _PHONE_RE.sub(lambda m: ph("PHONE", m.group(0)), text)
@@ -88,8 +109,11 @@ def anonymize(text: str, known_names: Iterable[str] = ()) -> tuple[str, dict[str
 
     text = _INN_RE.sub(inn, text)
     text = _ADDR_RE.sub(lambda m: ph("ADDRESS", m.group(0)), text)
-    for name in sorted({n.strip() for n in known_names if n and n.strip()}, key=len, reverse=True):
-        text = re.sub(_name_pattern(name), lambda m: ph("NAME", m.group(0)), text, flags=re.IGNORECASE)
+    index = known_names if isinstance(known_names, NameIndex) else NameIndex(known_names)
+    spans = person_spans(text, index)
+    tags = [ph("NAME", text[start:end]) for start, end in spans]
+    for (start, end), tag in zip(reversed(spans), reversed(tags)):
+        text = text[:start] + tag + text[end:]
     text = _FIO_RE.sub(lambda m: ph("NAME", m.group(0)), text)
 
     def intro(m: re.Match) -> str:
@@ -213,8 +237,10 @@ def provider_from_config(config: dict | None, api_key: str | None = None) -> Ope
 LLM_COLUMNS = ("message_id", "llm_tone", "llm_markers", "llm_evidence", "llm_ok", "llm_error")
 
 
-def second_opinion(signals, texts, provider: TextModel | None, max_messages: int = 200):
-    """Ask the outside model about the messages worth a second look, newest first.
+def second_opinion(signals, texts, provider: TextModel | None, max_messages: int = 200,
+                   known_names: Iterable[str] | NameIndex = ()):
+    """Ask the outside model about the messages worth a second look, newest first; each text is
+    anonymised with the base's known names (``known_names``: golden-record names or a ``NameIndex``).
 
     Worth a look = inbound with a negative rule-based tone or any marker. At most
     ``max_messages`` per run (cost and rate limits). With no provider (the default) the result is
@@ -235,9 +261,10 @@ def second_opinion(signals, texts, provider: TextModel | None, max_messages: int
         worth &= signals["direction"].fillna("inbound").ne("outbound")
     picked = signals.loc[worth].sort_values(["sent_at", "message_id"], ascending=[False, True]).head(max_messages)
     text_of = texts.set_index("message_id")["text"]
+    index = known_names if isinstance(known_names, NameIndex) else NameIndex(known_names)
     rows = []
     for message_id in picked["message_id"]:
-        result = provider.analyze(str(text_of.get(message_id) or ""))
+        result = provider.analyze(str(text_of.get(message_id) or ""), index)
         rows.append({"message_id": message_id, "llm_tone": result.tone, "llm_markers": json.dumps(result.markers),
                      "llm_evidence": json.dumps(result.evidence, ensure_ascii=False), "llm_ok": result.ok,
                      "llm_error": result.error})

@@ -112,15 +112,26 @@ def post_alerts(
     return sent
 
 
-def post_routed(batches: dict, *, post: Callable[..., int] | None = None, **options) -> dict[str, int]:
+def post_routed(batches: dict, *, post: Callable[..., int] | None = None,
+                failures: dict[str, str] | None = None, **options) -> dict[str, int]:
     """Post each route's messages to its own webhook (``batches``: Route -> messages, from
     ``ml.alerts.messages_by_route``). A route without a webhook is skipped. Returns messages
-    delivered per route name."""
+    delivered per route name.
+
+    With ``failures`` (a dict), a route whose delivery fails after its retries is recorded there
+    (route name -> reason) and the other routes are still posted: an alert is a side effect and
+    an unreachable webhook must not stop the marts or the other managers' messages."""
     post = post or post_alerts
     sent: dict[str, int] = {}
     for route, messages in batches.items():
         if not route.webhook or not messages:
             continue
-        sent[route.name] = post(pd.DataFrame({"message": messages}), route.webhook, kind=route.kind,
-                                chat_id=route.chat_id, **options)
+        try:
+            sent[route.name] = post(pd.DataFrame({"message": messages}), route.webhook, kind=route.kind,
+                                    chat_id=route.chat_id, **options)
+        except NotifyError as exc:
+            if failures is None:
+                raise
+            failures[route.name] = str(exc)
+            sent[route.name] = 0
     return sent

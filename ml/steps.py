@@ -71,12 +71,14 @@ def build_alerts(verdict: pd.DataFrame, previous: pd.DataFrame | None, as_of: dt
     return rules(verdict, previous, as_of, health_config, Route("default", default_webhook, kind or "slack", chat_id))
 
 
-def notify(alerts, webhook: str | None, kind: str, chat_id: str | None, health_config: dict | None = None) -> int:
+def notify(alerts, webhook: str | None, kind: str, chat_id: str | None, health_config: dict | None = None,
+           failures: dict[str, str] | None = None) -> int:
     """Post the day's digests / alerts, each manager's to their route (config/health.yaml
     alerts.routing), the rest to the default webhook; returns the number of messages posted.
 
     ``alerts`` is the ``AlertOutputs`` of ``build_alerts`` (or a bare frame with a message column,
-    posted to the default webhook)."""
+    posted to the default webhook). With ``failures``, a route that stays unreachable after its
+    retries is recorded there instead of raising (the alert step then warns; the marts go on)."""
     from ml.alerts import AlertOutputs, Route, messages_by_route
     from ml.notify import post_routed
 
@@ -87,7 +89,7 @@ def notify(alerts, webhook: str | None, kind: str, chat_id: str | None, health_c
         batches = {default: [str(m) for m in alerts["message"]]} if len(alerts) and "message" in alerts else {}
     if not any(r.webhook and m for r, m in batches.items()):
         return 0
-    return sum(post_routed(batches).values())
+    return sum(post_routed(batches, failures=failures).values())
 
 
 # ----------------------------------------------------------------------------- segments

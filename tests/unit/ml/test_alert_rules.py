@@ -60,7 +60,8 @@ def test_only_customers_who_crossed_into_risk_are_alerted():
 
 
 def test_alert_names_the_person_manager_value_reasons_and_playbook():
-    out = build_alerts(verdict(customer("CUST-000007", value=12300.0)), previous(**{"CUST-000007": "active"}), AS_OF)
+    out = build_alerts(verdict(customer("CUST-000007", value=12300.0)), previous(**{"CUST-000007": "active"}), AS_OF,
+                       {"alerts": {"pii": "full"}})
     a = out.alerts.iloc[0]
     assert a["full_name"] == "Клиент CUST-000007" and a["manager"] == "Иванова Анна"
     assert a["value_at_risk"] == 12300.0 and a["expected_value"] == 24600.0
@@ -74,7 +75,7 @@ def test_first_run_sends_one_digest_per_manager_not_one_alert_per_customer():
     rows = [customer(f"A{i}", value=100.0 * i) for i in range(1, 13)]
     rows += [customer("B1", manager="Петров Сергей", stage="potential_churn", value=50.0), customer("B2", manager="Петров Сергей", stage="active")]
     rows += [customer("N1", manager=None, value=7.0), customer("W1", value=99999.0, silence_days=400.0)]   # a win-back
-    out = build_alerts(verdict(*rows), None, AS_OF, {"alerts": {"digest_top_n": 3}})
+    out = build_alerts(verdict(*rows), None, AS_OF, {"alerts": {"digest_top_n": 3, "pii": "full"}})
     assert out.first_run and out.alerts.empty
     d = out.digests.assign(manager=out.digests["manager"].fillna("-")).set_index("manager")
     assert sorted(d.index) == ["-", "Иванова Анна", "Петров Сергей"]          # no manager: NULL, named in the text
