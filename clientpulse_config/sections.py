@@ -855,7 +855,7 @@ class Signals(Section):
 
 # ---------------------------------------------------------------- sources.yaml
 SourceName = Literal["crm_contacts", "crm_orders", "mail_messages", "phone_calls", "support_tickets",
-                     "marketing_events", "actions_log"]
+                     "marketing_events", "actions_log", "chat_messages"]
 Terms = list[str]
 
 
@@ -883,6 +883,15 @@ class Mail(Section):
     strip_signatures: bool
 
 
+class Chat(Section):
+    """The company's own chat accounts: their messages are outbound."""
+
+    company_usernames: list[str]
+    company_phones: list[str]
+    company_names: list[str]
+    whatsapp_slash_dates: Literal["auto", "day_first", "month_first"]
+
+
 class Reading(Section):
     sample_bytes: PositiveInt
     field_size_limit: PositiveInt
@@ -891,6 +900,7 @@ class Reading(Section):
 
 class Sources(Section):
     mail: Mail
+    chat: Chat
     reading: Reading
     token_words: dict[str, Terms]
     sources: dict[SourceName, SourceBlock]

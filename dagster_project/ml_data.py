@@ -56,20 +56,26 @@ FACT_QUERIES = {
 
 MESSAGE_TEXTS_QUERY = """
     SELECT 'mail:' || m.message_id AS message_id, i.customer_id, 'mail' AS channel, m.sent_at, m.direction,
-           concat_ws(E'\\n', m.subject, m.body) AS text
+           concat_ws(E'\\n', m.subject, m.body) AS text, NULL AS thread_id
     FROM staging.stg_mail_messages m
     JOIN core.customer_identity i ON i.source = 'mail' AND i.source_record_id = m.message_id
     WHERE m.sent_at IS NOT NULL AND cast(m.sent_at AS date) <= $as_of
     UNION ALL
-    SELECT 'ticket:' || t.ticket_id, i.customer_id, 'ticket', t.created_at, 'inbound', t.text
+    SELECT 'ticket:' || t.ticket_id, i.customer_id, 'ticket', t.created_at, 'inbound', t.text, 'ticket:' || t.ticket_id
     FROM staging.stg_support_tickets t
     JOIN core.customer_identity i ON i.source = 'ticket' AND i.source_record_id = t.ticket_id
     WHERE t.text IS NOT NULL AND t.created_at IS NOT NULL AND cast(t.created_at AS date) <= $as_of
     UNION ALL
-    SELECT 'call:' || c.call_id, i.customer_id, 'call', c.started_at, c.direction, c.transcript
+    SELECT 'call:' || c.call_id, i.customer_id, 'call', c.started_at, c.direction, c.transcript, NULL
     FROM staging.stg_phone_calls c
     JOIN core.customer_identity i ON i.source = 'call' AND i.source_record_id = c.call_id
     WHERE c.transcript IS NOT NULL AND c.started_at IS NOT NULL AND cast(c.started_at AS date) <= $as_of
+    UNION ALL
+    -- chats: one customer per chat (stg_chat_messages); media-only messages carry no text to score
+    SELECT 'chat:' || h.message_id, i.customer_id, 'chat', h.sent_at, h.direction, h.text, 'chat:' || h.chat_id
+    FROM staging.stg_chat_messages h
+    JOIN core.customer_identity i ON i.source = 'chat' AND i.source_record_id = h.message_id
+    WHERE h.sent_at IS NOT NULL AND cast(h.sent_at AS date) <= $as_of
     ORDER BY 1
 """
 

@@ -139,14 +139,28 @@ def _read_mbox(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig,
     return read_mbox_file(con, f.path, cfg)
 
 
+def _read_chat(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig,
+               sample: HeaderSample | None = None) -> ReadResult:
+    from data_quality.landing import chat_reader
+
+    suffix = f.path.suffix.casefold()
+    if suffix == ".json":
+        return chat_reader.read_telegram_file(con, f.path, cfg)
+    if suffix == ".txt":
+        return chat_reader.read_whatsapp_file(con, f.path, cfg)
+    return chat_reader.fill_csv_direction(con, _read_tabular_text(con, f, spec, cfg, sample), spec, cfg)
+
+
 READERS: dict[str, Reader] = {
     ".csv": _read_tabular_text, ".txt": _read_tabular_text, ".tsv": _read_tabular_text,
     ".xlsx": _read_xlsx, ".xlsm": _read_xlsx, ".eml": _read_eml, ".mbox": _read_mbox,
 }
 
 
-def _reader_for(f: LandingFile) -> Reader | None:
+def _reader_for(f: LandingFile, table: str | None = None) -> Reader | None:
     suffix = f.path.suffix.casefold()
+    if table == "chat_messages" and suffix in (".json", ".txt", ".csv"):  # chat/: the chat readers
+        return _read_chat
     return READERS.get(suffix)
 
 
@@ -246,7 +260,7 @@ def _ingest_routed(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingC
     spec = cfg.source(table)
     out = FileOutcome(path=f.relpath, table=table, status="loaded", routed_by=route.routed_by)
     cfg_hash = config_hash(cfg, f, table)
-    reader = _reader_for(f)
+    reader = _reader_for(f, table)
     result: ReadResult | None = None
     file_reason: str | None = route.reject_reason
     if route.routed_by not in (None, "pattern"):

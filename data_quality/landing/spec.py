@@ -50,6 +50,12 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "marketing_events": (
         "event_id", "occurred_at", "contact_id", "email", "phone", "event_type",
     ),
+    # chats (folder chat/): Telegram Desktop result.json, WhatsApp text exports, a CSV form;
+    # data_quality/landing/chat_reader.py. author_id: the platform's sender id (Telegram from_id)
+    "chat_messages": (
+        "message_id", "chat_id", "sent_at", "direction", "author", "author_id", "phone", "username",
+        "email", "text",
+    ),
     # what the business sent from the action lists and how the customer answered (optional folder
     # actions/): the lists' chains advance from it and a goodbye without a click suppresses
     "actions_log": (
@@ -277,10 +283,12 @@ class LandingConfig:
     options: dict[str, Any]
     mapping_files: tuple[str, ...] = ()
     mail: dict[str, Any] = field(default_factory=dict)
+    chat: dict[str, Any] = field(default_factory=dict)  # sources.yaml chat: the company's own accounts
 
     def fingerprint_extra(self) -> Any:
         """Config beyond a source's synonyms that changes what lands (part of the config hash)."""
-        return [list(self.company_domains), sorted(self.mail.items(), key=str)]
+        extra = [list(self.company_domains), sorted(self.mail.items(), key=str)]
+        return extra + [sorted(self.chat.items(), key=str)] if self.chat else extra
 
     def for_path(self, relpath: str) -> SourceSpec | None:
         for spec in self.sources:
@@ -431,4 +439,4 @@ def load_landing_config(doc: dict[str, Any] | None = None,
         mail.get("company_domains", doc.get("company_domains"))) if d.strip())
     return LandingConfig(sources=tuple(specs), company_domains=domains,
                          options=dict(doc.get("reading") or {}), mapping_files=tuple(files),
-                         mail=dict(mail))
+                         mail=dict(mail), chat=dict(doc.get("chat") or {}))

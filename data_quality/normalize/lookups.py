@@ -11,7 +11,7 @@ import pandas as pd
 
 # (raw table, column) pairs whose values are phones / e-mails.
 PHONE_COLUMNS = [("crm_contacts", "phone"), ("phone_calls", "phone"), ("support_tickets", "phone"), ("marketing_events", "phone"),
-                 ("actions_log", "phone")]
+                 ("actions_log", "phone"), ("chat_messages", "phone")]
 EMAIL_COLUMNS = [
     ("crm_contacts", "email"),
     ("mail_messages", "from_address"),
@@ -19,6 +19,7 @@ EMAIL_COLUMNS = [
     ("support_tickets", "email"),
     ("marketing_events", "email"),
     ("actions_log", "email"),
+    ("chat_messages", "email"),
 ]
 TEXT_COLUMNS = [("crm_contacts", "comment")]
 # Raw tables whose further phone / e-mail headers land in `_more_contacts` (config/sources.yaml

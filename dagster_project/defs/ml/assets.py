@@ -19,7 +19,8 @@ ML_KINDS = {"python", "scikitlearn", "duckdb"}
 IDENTITY = dg.AssetKey(["core", "customer_identity"])
 STAGING_FACTS = [
     dg.AssetKey(["staging", t])
-    for t in ("stg_orders", "stg_support_tickets", "stg_marketing_events", "stg_phone_calls", "stg_mail_messages")
+    for t in ("stg_orders", "stg_support_tickets", "stg_marketing_events", "stg_phone_calls", "stg_mail_messages",
+              "stg_chat_messages")
 ]
 CUSTOMER_ORDERS = dg.AssetKey(["intermediate", "int_customer_orders"])  # dbt: line items summed, deduplicated
 

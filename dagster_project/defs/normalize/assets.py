@@ -10,7 +10,7 @@ from dagster_project.warehouse import replace_table
 RAW_DEPS = [
     dg.AssetKey(["raw", t])
     for t in ("crm_contacts", "crm_orders", "mail_messages", "phone_calls", "support_tickets", "marketing_events",
-              "actions_log")
+              "actions_log", "chat_messages")
 ]
 
 @dg.multi_asset(

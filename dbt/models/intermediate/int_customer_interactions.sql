@@ -1,4 +1,4 @@
--- Every non-order touchpoint up to the as-of date (tickets, calls, e-mails, marketing events),
+-- Every non-order touchpoint up to the as-of date (tickets, calls, e-mails, chats, marketing events),
 -- attached to its customer through core.customer_identity, with the manager minutes it cost and
 -- its complaint flags. Ticket handling minutes count only once the ticket is closed by the as-of
 -- date (or still open): a ticket closed later was not known yet. E-mail minutes are configured
@@ -6,7 +6,7 @@
 with identity as (
     select source, source_record_id, customer_id
     from {{ source('core', 'customer_identity') }}
-    where source in ('ticket', 'call', 'mail', 'event')
+    where source in ('ticket', 'call', 'mail', 'event', 'chat')
 ),
 
 tickets as (
@@ -44,11 +44,22 @@ calls as (
     qualify row_number() over (partition by call_id order by _source_file, _line) = 1
 ),
 
+-- e-mails and chat messages (a chat message costs what an e-mail of its direction costs; a chat
+-- without a customer key never reaches identity)
+written as (
+    select 'mail' as channel, message_id, direction, sent_at, _source_file, _line
+    from {{ ref('stg_mail_messages') }}
+    union all
+    select 'chat', message_id, direction, sent_at, _source_file, _line
+    from {{ ref('stg_chat_messages') }}
+    where unmatched_reason is null
+),
+
 mail as (
     select
-        'mail',
+        channel,
         message_id,
-        'mail',
+        channel,
         direction,
         sent_at,
         false,
@@ -56,9 +67,9 @@ mail as (
         case when direction = 'outbound' then {{ cfg('rfcm_email_minutes_outbound') }}
              else {{ cfg('rfcm_email_minutes_inbound') }} end * 1.0,
         direction = 'inbound'
-    from {{ ref('stg_mail_messages') }}
+    from written
     where message_id is not null
-    qualify row_number() over (partition by message_id order by _source_file, _line) = 1
+    qualify row_number() over (partition by channel, message_id order by _source_file, _line) = 1
 ),
 
 events as (

@@ -108,6 +108,20 @@ events as (
     from {{ ref('stg_marketing_events') }}
 ),
 
+-- chat messages mapped to a key (stg_chat_messages); a chat without one stays unmatched there
+chats as (
+    select
+        'chat', message_id, {{ contact_id_key('crm_contact_id') }}, customer_phone_e164, null, customer_email_key,
+        null, null, null, null, null, true,
+        null::date, null, null, null,
+        sent_at,
+        null, null, null, null,
+        customer_phone_e164, null, null, null, null,
+        null, 3, null, null, _source_file, _line
+    from {{ ref('stg_chat_messages') }}
+    where unmatched_reason is null
+),
+
 unioned as (
     select * from contacts
     union all select * from orders
@@ -115,6 +129,7 @@ unioned as (
     union all select * from calls
     union all select * from tickets
     union all select * from events
+    union all select * from chats
 )
 
 select * exclude (_source_file, _line)

@@ -127,4 +127,5 @@ def test_shipped_defaults_derive_for_logs_and_orders_not_contacts(cfg):
     modes = {s.table: s.surrogate_id for s in cfg.sources}
     assert modes == {"crm_contacts": "none", "crm_orders": "content_hash", "mail_messages": "content_hash",
                      "phone_calls": "content_hash", "support_tickets": "content_hash",
-                     "marketing_events": "content_hash", "actions_log": "content_hash"}
+                     "marketing_events": "content_hash", "actions_log": "content_hash",
+                     "chat_messages": "content_hash"}
