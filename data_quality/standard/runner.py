@@ -340,12 +340,14 @@ def _validate_with_gx(
     return out
 
 
-def build_data_docs(reports: list[StandardReport] | StandardReport, out_dir: str | Path) -> Path:
+def build_data_docs(reports: list[StandardReport] | StandardReport, out_dir: str | Path,
+                    history: list[dict] | None = None) -> Path:
     """Write a static HTML report of ``reports`` under ``out_dir``; return ``index.html``.
 
     GX's own Data Docs need the validation results stored in the context that ran them; the
     ephemeral context of each ``run_standard`` call is gone by now, so this renders the same
-    content (per table: rules, severity, expectation, counts, failing ids) as plain HTML.
+    content (per table: rules, severity, expectation, counts, failing ids) as plain HTML. ``history``
+    (from ``tables.write_data_docs``: one entry per stored validation) adds the run-history table.
     """
     if isinstance(reports, StandardReport):
         reports = [reports]
@@ -382,6 +384,19 @@ def build_data_docs(reports: list[StandardReport] | StandardReport, out_dir: str
                 f"<td>{esc(str(r.column or ''))}</td><td>{r.unexpected_count:,}</td><td>{r.element_count:,}</td>"
                 f"<td>{r.unexpected_percent:.2f}</td><td>{esc(str(r.observed_value if r.observed_value is not None else ''))}</td>"
                 f"<td>{esc(', '.join(map(str, r.failing_ids)))}</td><td>{esc(r.reason or '')}</td></tr>"
+            )
+        parts.append("</table>")
+    if history is not None:
+        runs = len({(h["run_id"], h["as_of"]) for h in history})
+        parts.append(f"<h2 id='history'>Run history</h2><p>{len(history)} validations in {runs} run(s), newest first.</p>")
+        parts.append("<table><tr><th>validated at (UTC)</th><th>as of</th><th>run</th><th>table</th><th>rows</th>"
+                     "<th>result</th><th>failed rules</th></tr>")
+        for h in history:
+            css = "ok" if h["status"] == "passed" else ("warn" if h["status"] != "FAILED" else "error")
+            parts.append(
+                f"<tr class='{css}'><td>{esc(h['written_at'])}</td><td>{esc(h['as_of'])}</td>"
+                f"<td><a href='{esc(h['page'])}'>{esc(h['run_id'][:8] or 'page')}</a></td><td>{esc(h['table'])}</td>"
+                f"<td>{h['row_count']:,}</td><td>{esc(h['status'])}</td><td>{esc(', '.join(h['failed']))}</td></tr>"
             )
         parts.append("</table>")
     parts.append("</body></html>")

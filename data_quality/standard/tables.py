@@ -73,35 +73,65 @@ def docs_dir(data_dir: Path) -> Path:
     return Path(data_dir) / DOCS_DIR
 
 
-def write_data_docs(report, out_dir: Path) -> Path:
-    """Write ``<out>/<table>/index.html`` and rebuild ``<out>/index.html`` from every stored report.
-
-    Each check stores its report as JSON next to the HTML, so the combined page always shows the
-    latest result of every table, whichever check ran last.
-    """
-    from data_quality.standard import RuleResult, StandardReport, build_data_docs
-
-    out_dir = Path(out_dir)
-    table_page = build_data_docs([report], out_dir / report.table)
-    store = out_dir / "reports"
-    store.mkdir(parents=True, exist_ok=True)
-    payload = {
+def _payload(report, run_id: str | None) -> dict[str, Any]:
+    return {
         "table": report.table,
         "as_of": report.as_of.isoformat(),
         "row_count": report.row_count,
+        "run_id": run_id,
+        "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "results": [asdict(r) for r in report.results],
     }
-    (store / f"{report.table}.json").write_text(json.dumps(payload, default=str, ensure_ascii=False), encoding="utf-8")
-    reports = []
-    for path in sorted(store.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        reports.append(
-            StandardReport(
-                table=data["table"],
-                as_of=dt.date.fromisoformat(data["as_of"]),
-                row_count=int(data["row_count"]),
-                results=[RuleResult(**r) for r in data["results"]],
-            )
-        )
-    build_data_docs(reports, out_dir)
+
+
+def _report(data: dict[str, Any]):
+    from data_quality.standard import RuleResult, StandardReport
+
+    return StandardReport(
+        table=data["table"],
+        as_of=dt.date.fromisoformat(data["as_of"]),
+        row_count=int(data["row_count"]),
+        results=[RuleResult(**r) for r in data["results"]],
+    )
+
+
+def _history_entry(path: Path, out_dir: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    report = _report(data)
+    return {
+        "table": report.table, "as_of": report.as_of.isoformat(), "run_id": data.get("run_id") or "",
+        "written_at": data.get("written_at") or "", "row_count": report.row_count,
+        "status": "passed" if report.all_passed else ("passed with warnings" if report.success else "FAILED"),
+        "failed": [r.rule for r in report.failed()],
+        "page": (path.with_suffix("") / "index.html").relative_to(out_dir).as_posix(),
+    }
+
+
+def write_data_docs(report, out_dir: Path, run_id: str | None = None) -> Path:
+    """Write ``<out>/<table>/index.html`` and rebuild ``<out>/index.html`` from every stored report.
+
+    Each check stores its report as JSON next to the HTML, so the combined page always shows the
+    latest result of every table, whichever check ran last; every validation is also kept under
+    ``history/<table>/`` (one JSON and one page per run), and the index lists them newest first —
+    the run history Great Expectations' own Data Docs would keep in a file-backed context.
+    """
+    from data_quality.standard import build_data_docs
+
+    out_dir = Path(out_dir)
+    table_page = build_data_docs([report], out_dir / report.table)
+    payload = _payload(report, run_id)
+    store = out_dir / "reports"
+    store.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(payload, default=str, ensure_ascii=False)
+    (store / f"{report.table}.json").write_text(text, encoding="utf-8")
+    runs = out_dir / "history" / report.table
+    runs.mkdir(parents=True, exist_ok=True)
+    stamp = payload["written_at"].replace(":", "").replace("+0000", "Z")
+    run_file = runs / f"{report.as_of.isoformat()}__{(run_id or stamp)[:36]}.json"
+    run_file.write_text(text, encoding="utf-8")
+    build_data_docs([report], run_file.with_suffix(""))
+    reports = [_report(json.loads(path.read_text(encoding="utf-8"))) for path in sorted(store.glob("*.json"))]
+    history = [_history_entry(path, out_dir) for path in (out_dir / "history").glob("*/*.json")]
+    history.sort(key=lambda h: (h["written_at"], h["as_of"], h["table"]), reverse=True)
+    build_data_docs(reports, out_dir, history=history)
     return table_page

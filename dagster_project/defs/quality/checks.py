@@ -14,7 +14,7 @@ Every rule is its own check (named after the rule): severity ``error`` → a *bl
 ERROR severity (a failure stops the assets downstream of the table), ``warn`` → a non-blocking
 WARN check. A summary check ``data_filling_standard`` (WARN, never blocking) carries the whole
 report. Metadata: counts, failing ids (≤ 20), the static Data Docs page under
-``<data dir>/quality_docs/``.
+``<data dir>/quality_docs/`` (with every run's validation in its history, linked as a URL).
 
 GX validates frames pulled from DuckDB (its SQL path does not work on DuckDB) and is imported
 lazily inside ``run_standard`` (~5 s), never at code-location load. One check per asset, not one
@@ -112,6 +112,8 @@ def check_results(
     if docs_page is not None:
         summary["data_docs"] = dg.MetadataValue.path(str(docs_page))
         summary["data_docs_index"] = dg.MetadataValue.path(str(docs_page.parent.parent / "index.html"))
+        # a clickable link in the UI: the whole site with the run history (docs/dagster_ui.md)
+        summary["data_docs_url"] = dg.MetadataValue.url((docs_page.parent.parent / "index.html").resolve().as_uri())
     yield dg.AssetCheckResult(
         check_name=SUMMARY_CHECK,
         asset_key=asset_key,
@@ -159,7 +161,7 @@ def build_standard_check(table: str, asset_key: dg.AssetKey, relation: str) -> d
             report = run_table_standard(con, table, relation, as_of, settings.config("data_standard"))
         docs_page: Path | None
         try:
-            docs_page = write_data_docs(report, docs_dir(warehouse.data_dir))
+            docs_page = write_data_docs(report, docs_dir(warehouse.data_dir), run_id=context.run_id)
         except OSError as exc:  # docs are a convenience: never fail the check on them
             context.log.warning(f"could not write Data Docs: {exc}")
             docs_page = None
