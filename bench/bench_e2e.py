@@ -12,17 +12,15 @@ inside it, its rows the `dg/row_count` of what it materialised (else the table's
 Identity: pairwise precision / recall / F1 of core.customer_identity against truth/record_map.csv,
 computed in DuckDB.
 
-`--incremental`: the landing folder is split at its last day — the rows of the plain CSV files
-(contacts, orders, messages, calls, events) dated on that day move into a new file
-`<name>_<day>.csv` beside the original — a base run as of the day before is followed by a run as
-of the last day with the new files landed; the second run is the "daily" figure, with the share of
-records whose customer id stayed the same.
+`--incremental`: the landing folder is split at its last day (sample_data.increment: the rows of
+the plain CSV files dated on that day move into new files `<name>_<day>.csv`); a base run as of the
+day before is followed by a run as of the last day with the new files landed; the second run is the
+"daily" figure, with the share of records whose customer id stayed the same.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import os
@@ -37,14 +35,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sample_data.increment import land, split_last_day  # noqa: E402
+
 BIN = Path(sys.executable).parent
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 DEFAULT_CUSTOMERS = 1_000_000
 TARGETS = {1_000_000: (600.0, 8.0), 100_000: (90.0, None)}  # wall s, peak GB
-# plain UTF-8 CSVs a day of new data is cut from: file -> its date column
-DAILY_FILES = {"crm/contacts.csv": "created_at", "crm/orders.csv": "order_date", "mail/messages.csv": "sent_at",
-               "phone/calls.csv": "started_at", "marketing/events.csv": "occurred_at"}
 
 
 # ------------------------------------------------------------------ process-tree sampling
@@ -181,30 +178,6 @@ def identity_f1(warehouse: Path, landing: Path) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------ a day of new data
-def split_last_day(landing: Path) -> tuple[str, dict[str, int]]:
-    """Move the rows of the last day of each daily file into `<stem>_<day>.csv` kept aside in
-    landing/../increment/; returns (day, rows moved per file)."""
-    import pandas as pd
-
-    day = dt.date.fromisoformat(json.loads((landing / "truth" / "meta.json").read_text())["end_date"])
-    moved, aside = {}, landing.parent / "increment"
-    for rel, column in DAILY_FILES.items():
-        path = landing / rel
-        if not path.is_file():
-            continue
-        with open(path, encoding="utf-8", newline="") as fh:
-            delimiter = csv.Sniffer().sniff(fh.readline(), delimiters=",;").delimiter
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=delimiter)
-        dates = pd.to_datetime(frame[column].str.slice(0, 10), format="mixed", dayfirst=True, errors="coerce").dt.date
-        last = (dates == day).to_numpy()
-        moved[rel] = int(last.sum())
-        target = aside / Path(rel).parent / f"{Path(rel).stem}_{day.isoformat()}.csv"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        frame[last].to_csv(target, index=False, sep=delimiter, quoting=csv.QUOTE_ALL)
-        frame[~last].to_csv(path, index=False, sep=delimiter, quoting=csv.QUOTE_ALL)
-    return day.isoformat(), moved
-
-
 def id_stability(before: Path, after: Path) -> dict[str, float]:
     import duckdb
 
@@ -271,9 +244,9 @@ def main() -> int:
         print(f"generate: {gen['wall_s']:.1f} s wall, {gen['cpu_s']:.1f} s CPU, {_gb(gen['peak_rss'])} GB peak", flush=True)
         end_date = json.loads((landing / "truth" / "meta.json").read_text())["end_date"]
         if args.incremental:
-            day, moved = split_last_day(landing)
+            day, moved = split_last_day(landing, base / "increment")
             print(f"increment: rows of {day} kept aside: {moved}", flush=True)
-            as_of = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+            as_of = (day - dt.timedelta(days=1)).isoformat()
         else:
             as_of = end_date
         cost, steps = pipeline(landing, work, as_of, "run")
@@ -291,9 +264,7 @@ def main() -> int:
                   + f": {'met' if ok else 'MISSED'}")
         if args.incremental:
             shutil.copy(work / "warehouse.duckdb", base / "warehouse_base.duckdb")
-            for f in (base / "increment").rglob("*.csv"):
-                target_path = landing / f.relative_to(base / "increment")
-                shutil.move(str(f), target_path)
+            land(base / "increment", landing)
             cost2, steps2 = pipeline(landing, work, end_date, "incremental")
             stab = id_stability(base / "warehouse_base.duckdb", work / "warehouse.duckdb")
             print(f"\nincremental run as of {end_date} (+{sum(moved.values()):,} landed rows, "
