@@ -16,7 +16,9 @@ from clientpulse_config import load
 from clientpulse_config.sections import SIGNAL_MARKERS as MARKERS
 
 from . import lexicon_ru as lx
+from .competitors import CompetitorPatterns, cased_normalize
 from .gated import GatedPatterns, LiteralScanner
+from .sarcasm import SarcasmRules
 
 _WS_RE = re.compile(r"\s+")
 _TRANS = str.maketrans({"ё": "е", "’": "'", "‘": "'", "`": "'", "ʼ": "'", "\u00a0": " ", "“": '"', "”": '"',
@@ -28,7 +30,7 @@ _LETTER_RE = re.compile(r"[^\W\d_]")
 _EN_STOP_RE = re.compile(
     r"\b(?:the|and|is|are|you|your|we|our|to|of|for|this|that|with|have|has|not|please|thanks|thank|it|i|my|"
     r"can|will|was|be|on|in|hi|hello|regards|a|an|let's|lets|what|how|why|when|where|there|us|me|do|does|did|"
-    r"no|yes|would|could|should|if|or|but|from|at|by|as|about|just|looks|need)\b")
+    r"no|yes|would|could|should|if|or|but|from|at|by|as|about|just|looks|need|again|still|down|great|sure|yet)\b")
 _PUNCT = frozenset(".,!?;:")
 _DEL_CYR = dict.fromkeys(range(0x430, 0x450))            # а..я (text is lower-cased, ё folded)
 _DEL_LAT = dict.fromkeys(range(ord("a"), ord("z") + 1))
@@ -101,8 +103,13 @@ class SignalEngine:
         generic_name = cfg["competitor_generic_name"]
         comp_parts += [(generic_name, rf"\b(?:{p})") for p in cfg["competitor_generic"]]
         self.comp_re = GatedPatterns(comp_parts) if comp_parts else None
+        aliases = [(str(name), str(a)) for name, al in cfg["competitors"].items() for a in al]
+        self.listed_names = frozenset(str(name) for name in cfg["competitors"]) | {generic_name}
+        self.comp_patterns = CompetitorPatterns(cfg["competitor_patterns"], aliases, self._parse)
+        self.sarcasm = SarcasmRules(cfg["sarcasm"])
         # one literal scan per text shared by every pattern set
-        gated = [g for g in (self.phrase_re, self.en_phrase_re, self.marker_res, self.comp_re) if g is not None]
+        gated = [g for g in (self.phrase_re, self.en_phrase_re, self.marker_res, self.comp_re,
+                             self.comp_patterns.gate_re, self.sarcasm.openers) if g is not None]
         self.scanner = LiteralScanner(frozenset().union(*(g.keys for g in gated)))
         for g in gated:
             g.scanner = self.scanner
@@ -129,6 +136,7 @@ class SignalEngine:
         self._tok_info: dict[str, tuple[int, float]] = {}
         self._norm_cache: dict[str, tuple] = {}
         self._norm_cache_size = int(cfg["norm_cache_size"])
+        self._cased_cache: dict[str, tuple] = {}
 
     # ------------------------------------------------------------------ language
     def language(self, text: str, norm: str | None = None) -> str:
@@ -166,6 +174,13 @@ class SignalEngine:
                 lem = self._morph.parse(token)[0].normal_form.replace("ё", "е")
             self._lemmas[token] = lem
         return lem
+
+    def _parse(self, word: str):
+        """pymorphy3 best parse of a lower-case word (for competitor-name normalisation)."""
+        if self._morph is None:
+            import pymorphy3
+            self._morph = pymorphy3.MorphAnalyzer()
+        return self._morph.parse(word)[0]
 
     # ------------------------------------------------------------------ tone
     def _token_info(self, tok: str) -> tuple[bool, int, float]:
@@ -310,8 +325,11 @@ class SignalEngine:
         parts = _CLAUSE_BREAK_RE.split(before)
         return bool(_NEG_LOOKBACK_RE.search(parts[-1]))
 
-    def markers(self, norm: str, grams: set[str] | None = None) -> dict[str, list[str]]:
-        """Marker -> matched phrases. ``grams``: the scanner's literal set for ``norm`` (optional)."""
+    def markers(self, norm: str, grams: set[str] | None = None, cased: str | None = None,
+                lang: str = "ru") -> dict[str, list[str]]:
+        """Marker -> matched phrases. ``grams``: the scanner's literal set for ``norm`` (optional);
+        ``cased``: the case-preserving text, needed for competitor names found by construction."""
+        sarcastic = self.sarcasm.find(norm, grams if grams is not None else None)
         for w in _FILLER_WORDS:                 # _FILLER_RE cannot match without one of these words
             if w in norm:
                 stripped = _FILLER_RE.sub("", norm)
@@ -330,18 +348,37 @@ class SignalEngine:
             phrase = m.group(0).strip()
             if phrase not in hits:
                 hits.append(phrase)
+        if sarcastic:
+            hits = found.setdefault("sarcasm", [])
+            hits.extend(h for h in sarcastic if h not in hits)
+        names: list[str] = []
+        hits = []
         if self.comp_re is not None:
-            names: list[str] = []
-            hits = []
             for nm, m in self.comp_re.finditer(norm, grams):
                 if nm not in names:
                     names.append(nm)
                 ph = m.group(0).strip()
                 if ph not in hits:
                     hits.append(ph)
-            if hits:
-                found["competitor"] = hits
-                found["_competitor_names"] = names
+        new: list[str] = []
+        kinds: list[str] = []
+        if cased is not None and self.comp_patterns.enabled:
+            for nm, ph, kind in self.comp_patterns.find(cased, lang):
+                if kind not in kinds:
+                    kinds.append(kind)
+                if nm not in names:
+                    names.append(nm)
+                    if nm not in self.listed_names:
+                        new.append(nm)
+                if ph not in hits:
+                    hits.append(ph)
+        if hits:
+            found["competitor"] = hits
+            found["_competitor_names"] = names
+            if new:
+                found["_competitor_new"] = new
+            if kinds:
+                found["_competitor_kinds"] = kinds
         return found
 
     def register(self, norm: str, tokens: list[str] | None = None) -> tuple[str, list[str]]:
@@ -371,17 +408,26 @@ class SignalEngine:
         return "neutral", ev
 
     # ------------------------------------------------------------------ all
-    _EMPTY = ("other", 0.0, "neutral", "neutral", False, False, False, "", False, False, False, False, "{}")
+    _EMPTY = ("other", 0.0, "neutral", "neutral", False, False, False, "", False, False, False, False, False, "",
+              "{}")
+    _NEEDS_CASE = ("needs-case",)
 
-    def _score_norm(self, norm: str) -> tuple:
-        """Everything that depends on the normalised text only. For English the tone slot holds the
-        phrase/penalty ``extra`` (the VADER compound depends on the raw text, see score_text)."""
+    def _score_norm(self, norm: str, cased: str | None = None) -> tuple:
+        """Everything that depends on the normalised text only (and on ``cased``, the case-preserving
+        text, when a competitor construction is present: ``_NEEDS_CASE`` asks score_text for it).
+        For English the tone slot holds the phrase/penalty ``extra`` (the VADER compound depends on
+        the raw text, see score_text)."""
         lang = self.language(norm, norm)
         present = self.scanner.present(norm)
-        found = self.markers(norm, present)
+        if cased is None and self.comp_patterns.enabled and self.comp_patterns.triggered(norm, present):
+            return self._NEEDS_CASE
+        found = self.markers(norm, present, cased, lang)
+        sarcastic = "sarcasm" in found
         penalty = 0.0
         for k in found:
             penalty += self.penalty.get(k, 0.0)
+        kind_penalty = self.comp_patterns.kind_penalty
+        penalty += max((kind_penalty.get(k, 0.0) for k in found.pop("_competitor_kinds", ())), default=0.0)
         tokens = _TOKEN_RE.findall(norm)
         if lang == "en":
             tone = sum(self.en_phrase_val[k] for k, _m in self.en_phrase_re.finditer(norm, present)) - penalty
@@ -389,16 +435,20 @@ class SignalEngine:
         elif lang == "other":
             tone, label = 0.0, self.tone_label(0.0)
         else:
-            s = self._emphasis(self.raw_valence_ru(norm, tokens, present), norm) - penalty
+            s = self._emphasis(self.raw_valence_ru(norm, tokens, present), norm)
+            if sarcastic and s > 0:
+                s = -s                    # the praise of a sarcastic message is its complaint
+            s -= penalty
             tone = round(s / math.sqrt(s * s + _ALPHA), 4)
             label = self.tone_label(tone)
         reg, _ = self.register(norm, tokens)
         names = found.pop("_competitor_names", [])
+        new = found.pop("_competitor_new", [])
         return (
             lang, tone, label, reg,
             "passive_aggressive" in found, "ultimatum" in found, "competitor" in found, ";".join(names),
             "data_export" in found, "price_complaint" in found, "billing_complaint" in found,
-            "refund_request" in found,
+            "refund_request" in found, sarcastic, ";".join(new),
             json.dumps(found, ensure_ascii=False) if found else "{}",
         )
 
@@ -414,10 +464,20 @@ class SignalEngine:
             if len(self._norm_cache) >= self._norm_cache_size:
                 self._norm_cache.clear()
             self._norm_cache[norm] = base
+        if base is self._NEEDS_CASE:      # a competitor construction: the names need the original case
+            cased = cased_normalize(text)
+            base = self._cased_cache.get(cased)
+            if base is None:
+                base = self._score_norm(norm, cased)
+                if len(self._cased_cache) >= self._norm_cache_size:
+                    self._cased_cache.clear()
+                self._cased_cache[cased] = base
         if base[2] is not None:
             return base
         # English: VADER on the raw text (case and punctuation matter), then the cached extra
         c = self.vader_compound(text)
+        if base[12] and c > 0:
+            c = -c                        # sarcasm: the praise VADER sees is the complaint
         extra = base[1]
         if not extra:
             tone = round(c, 4)
@@ -435,6 +495,6 @@ class SignalEngine:
 OUTPUT_FIELDS = (
     "language", "tone", "tone_label", "register", "is_passive_aggressive", "is_ultimatum",
     "mentions_competitor", "competitor_names", "asks_data_export", "price_complaint", "billing_complaint",
-    "refund_request", "evidence",
+    "refund_request", "is_sarcastic", "competitor_new_names", "evidence",
 )
-assert len(MARKERS) == 7
+assert len(MARKERS) == 8

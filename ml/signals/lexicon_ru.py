@@ -137,7 +137,10 @@ PHRASES: list[tuple[str, float]] = [
     (r"\bкак часы\b", 1.5),
     (r"\bхорош(?:его|их) (?:дня|вечера|выходных|недели)\b", -1.6),   # boilerplate, cancels «хороший»
     # churn intent: leaving / switching / closing the account
-    (r"\b(?:переходим|перейдем|переезжаем|переедем|уходим|уйдем) (?:на|к|в)\b|\bмы уходим\b", -1.5),
+    # not when the move is inside our offer or in time («переходим на ваш тариф», «на летний график», "to Thursday")
+    (r"\b(?:переходим|перейдем|переезжаем|переедем|уходим|уйдем) (?:на|к|в)\b(?! (?:ваш|вам|нов\w+ (?:тариф|верси|этап)|"
+     r"следующ|летн|зимн|этап|график|сокращенн|удаленк|выходн|отпуск|понедельник|вторник|сред|четверг|пятниц|суббот|"
+     r"воскресень|январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр|\d))|\bмы уходим\b", -1.5),
     (r"\b(?:решени\w+|думаем|задумываемся|подумываем) о (?:переходе|переезде|смене|расторжении|уходе)\b", -1.5),
     (r"\b(?:решил\w*|приняли решение) (?:переехать|перейти|уйти|сменить|отказаться)\b", -1.5),
     (r"\b(?:удалить|закрыть|закрываем|удалите) (?:наш |мой )?(?:аккаунт|кабинет|учетную запись)\b", -1.2),
@@ -153,7 +156,8 @@ EN_PHRASES: list[tuple[str, float]] = [
     (r"\bit'?s been (?:a|one|two|three|four|several|\d+) (?:week|day|month|hour)s?\b", -1.2),
     (r"\bmanually\b", -0.8),
     (r"\b(?:closing|close|cancel(?:l?ing)?|delete|deleting) (?:our|my|the) (?:account|subscription)\b", -1.5),
-    (r"\b(?:we(?:'re| are)|i(?:'m| am)) (?:moving|switching|migrating|leaving)\b", -1.5),
+    (r"\b(?:we(?:'re| are)|i(?:'m| am)) (?:moving|switching|migrating|leaving)\b(?! (?:to|the|our) (?:your|monday|"
+     r"tuesday|wednesday|thursday|friday|saturday|sunday|next|the next|a new office|new office|q[1-4]|the call|\d))", -1.5),
     (r"\b(?:evaluating|considering|looking at) (?:other|alternative) (?:vendors|providers|tools|solutions|options)\b", -1.5),
     (r"\bnot worth\b", -1.5),
     (r"\bwhy do (?:you|i|we) (?:have to )?(?:charge|pay)\b", -1.2),

@@ -136,7 +136,8 @@ def test_score_messages_shape_and_evidence():
     assert list(out.columns) == [
         "message_id", "customer_id", "channel", "sent_at", "direction", "language", "tone", "tone_label",
         "register", "is_passive_aggressive", "is_ultimatum", "mentions_competitor", "competitor_names",
-        "asks_data_export", "price_complaint", "billing_complaint", "refund_request", "evidence"]
+        "asks_data_export", "price_complaint", "billing_complaint", "refund_request", "is_sarcastic",
+        "competitor_new_names", "evidence"]
     assert len(out) == 4 and out["message_id"].tolist() == [1, 2, 3, 4]
     ev = json.loads(out["evidence"].iloc[0])
     assert ev["data_export"] == ["выгрузите все наши данные"] and "amocrm" in ev["competitor"]
