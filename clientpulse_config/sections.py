@@ -755,22 +755,21 @@ class Serving(Section):
     comments: bool
 
 
+# ---------------------------------------------------------------- report.yaml
+class ReportConfig(Section):
+    language: Literal["ru", "en"]
+    top_n: PositiveInt
+
+
 # ---------------------------------------------------------------- signals.yaml
 #: Risk markers per message, in output-column order; ``competitor`` is found by `competitors`,
 #: the others by the regex lists in `markers`.
 Marker = Literal["passive_aggressive", "ultimatum", "competitor", "data_export",
-                 "price_complaint", "billing_complaint", "refund_request", "sarcasm"]
+                 "price_complaint", "billing_complaint", "refund_request"]
 SIGNAL_MARKERS: tuple[str, ...] = get_args(Marker)
 RegexMarker = Literal[tuple(m for m in SIGNAL_MARKERS if m != "competitor")]  # type: ignore[valid-type]
 Valence = Annotated[float, Field(ge=-4, le=4)]
 Tone = Annotated[float, Field(ge=-1, le=1)]
-
-
-def _has_name_slot(patterns: list[str]) -> list[str]:
-    bad = [p for p in patterns if p.count("{name}") != 1]
-    if bad:
-        raise ValueError(f"each construction needs exactly one {{name}} slot: {bad}")
-    return patterns
 
 
 class LanguageDetection(Section):
@@ -835,36 +834,12 @@ class Llm(Section):
         return self
 
 
-class CompetitorPatterns(Section):
-    """Competitors found by construction (ml/signals/competitors.py)."""
-    enabled: bool
-    own_names: list[NonEmptyStr]
-    legal_forms: list[NonEmptyStr]
-    max_name_words: PositiveInt
-    stop_words: list[NonEmptyStr]
-    stop_pattern: Regex | None
-    kind_penalty: dict[NonEmptyStr, NonNegativeFloat]
-    constructions: dict[NonEmptyStr, Annotated[list[Regex], AfterValidator(_has_name_slot)]]
-
-
-class Sarcasm(Section):
-    """Quoted-claim and framed-praise rules of ml/signals/sarcasm.py."""
-    quoted_claim: Regex
-    naming_words: Regex
-    naming_window_chars: Count
-    max_quoted_words: PositiveInt
-    framed_openers: list[Regex]
-    negative_frame: Annotated[list[Regex], Field(min_length=1)]
-
-
 class Signals(Section):
     language: LanguageDetection
     tone: ToneConfig
     competitors: dict[NonEmptyStr, list[Regex]]
     competitor_generic: list[Regex]
     competitor_generic_name: NonEmptyStr
-    competitor_patterns: CompetitorPatterns
-    sarcasm: Sarcasm
     negation_window_chars: Count
     negatable: Annotated[list[Marker], AfterValidator(_unique)]
     markers: dict[RegexMarker, list[Regex]]
@@ -947,6 +922,7 @@ SECTIONS: dict[str, type[Section]] = {
     "models.yaml": Models,
     "normalization.yaml": Normalization,
     "pipeline.yaml": Pipeline,
+    "report.yaml": ReportConfig,
     "serving.yaml": Serving,
     "signals.yaml": Signals,
     "sources.yaml": Sources,

@@ -7,6 +7,7 @@
     clientpulse datasets febrl1|febrl2|febrl3|febrl4 --out DIR
     clientpulse datasets cdnow --out DIR [--until YYYY-MM-DD] [--customers N]
     clientpulse summary
+    clientpulse confirm <folder>/<file>
 """
 
 from __future__ import annotations
@@ -233,6 +234,21 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_confirm(args: argparse.Namespace) -> int:
+    """Write confirm/<file> (this version's sha256) so the next run ingests a held file."""
+    from clientpulse_config import env
+    from data_quality.landing.volume import confirm
+
+    landing = env.from_env().landing_dir
+    try:
+        marker = confirm(landing, args.file.replace("\\", "/").strip("/"))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"confirmed: {marker} (the next run ingests {args.file})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clientpulse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -264,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     summ = sub.add_parser("summary", help="print the summary of the published database")
     summ.add_argument("--database")
     summ.set_defaults(func=cmd_summary)
+    conf = sub.add_parser("confirm", help="let the next run ingest a landing file the volume guard holds")
+    conf.add_argument("file", help="its path under the landing folder, e.g. crm/contacts_2024.csv")
+    conf.set_defaults(func=cmd_confirm)
     return parser
 
 

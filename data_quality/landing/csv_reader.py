@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from data_quality.landing.stage import STAGE, ReadResult, Reject, append_stage, create_stage, sql_str
-from data_quality.landing.textio import TextInfo, UnreadableFile
+from data_quality.landing.textio import RepairCounter, TextInfo, UnreadableFile
 
 CHUNK_ROWS = 100_000
 _MAX_RAW = 1_000_000  # longest raw_text kept for one rejected record (chars)
@@ -179,7 +179,10 @@ def read_csv_rows(fh, delimiter: str, ncols_expected: int | None = None
 
 def _slow(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo) -> ReadResult:
     csv.field_size_limit(2**31 - 1)
-    with open(path, encoding=info.encoding, errors="strict", newline="") as fh:
+    # undecodable bytes inside otherwise valid text become U+FFFD (counted), never surrogates
+    # and never a lost file
+    with RepairCounter() as repair, \
+            open(path, encoding=info.encoding, errors=RepairCounter.name, newline="") as fh:
         records = read_csv_rows(fh, info.delimiter)
         header: list[str] | None = None
         rows: list[list[str]] = []
@@ -212,8 +215,11 @@ def _slow(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo) -> ReadRes
         if header is None:
             raise UnreadableFile("no_header", "no header line found")
         append_stage(con, len(header), rows, lines)
+        repaired = repair.count
+    messages = [f"repaired {repaired} undecodable byte sequences as U+FFFD ({info.encoding})"] if repaired else []
     return ReadResult(header=header, landed=landed, rejects=rejects, reader="csv:python",
-                      encoding=info.encoding, delimiter=info.delimiter, join_sep=info.delimiter)
+                      encoding=info.encoding, delimiter=info.delimiter, join_sep=info.delimiter,
+                      repaired=repaired, messages=messages)
 
 
 def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, allow_fast: bool = True) -> ReadResult:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_quality.landing.spec import LandingConfig
+from data_quality.landing.textio import unescape_bytes
 
 _IGNORED_NAMES = {"readme", "readme.md", "readme.txt", ".ds_store", "thumbs.db", "desktop.ini"}
 
@@ -19,6 +20,9 @@ class LandingFile:
     size: int
     mtime_ns: int
     table: str | None  # None: in a source folder but no pattern matches (unknown format)
+    # characters of the on-disk name that were not UTF-8 (relpath shows them as U+FFFD; ``path``
+    # keeps the real name)
+    name_repaired: int = 0
 
 
 def _guess_table(cfg: LandingConfig, relpath: str) -> str:
@@ -46,12 +50,15 @@ def discover(landing_dir: Path, cfg: LandingConfig) -> list[LandingFile]:
         for f in sorted(os.scandir(entry.path), key=lambda e: e.name):
             if not f.is_file() or f.name.startswith((".", "~$")) or f.name.casefold() in _IGNORED_NAMES:
                 continue
-            rel = f"{entry.name}/{f.name}"
+            # a name with bytes that are not UTF-8 arrives surrogate-escaped: the registry, raw
+            # rows and logs get the repaired text, the file is still opened by its real name
+            name, repaired = unescape_bytes(f.name)
+            rel = f"{entry.name}/{name}"
             spec = cfg.for_path(rel)
             st = f.stat()
             table = spec.table if spec else None
             out.append(LandingFile(relpath=rel, path=Path(f.path), size=st.st_size, mtime_ns=st.st_mtime_ns,
-                                   table=table))
+                                   table=table, name_repaired=repaired))
     return out
 
 

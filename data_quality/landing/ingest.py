@@ -36,9 +36,11 @@ from data_quality.landing.spec import (
     raw_table_columns,
 )
 from data_quality.landing.stage import LoadCounts, ReadResult, drop_stage, finalize_stage, q
-from data_quality.landing.textio import UnreadableFile
+from data_quality.landing.textio import UnreadableFile, repair_text
+from data_quality.landing.volume import Guard, history, hold_reason, is_confirmed, kind_of, measure
 
 logger = logging.getLogger(__name__)
+MAX_MESSAGE_CHARS = 4000  # longest raw.file_registry.message / file-level reject reason kept
 
 # the last argument: what routing already read of the file (None for patterned files)
 Reader = Callable[[duckdb.DuckDBPyConnection, LandingFile, SourceSpec, LandingConfig, HeaderSample | None],
@@ -49,7 +51,7 @@ Reader = Callable[[duckdb.DuckDBPyConnection, LandingFile, SourceSpec, LandingCo
 class FileOutcome:
     path: str
     table: str
-    status: str  # loaded | loaded_with_rejects | empty | rejected | unchanged | deleted
+    status: str  # loaded | loaded_with_rejects | empty | rejected | held | unchanged | deleted
     landed_rows: int = 0
     raw_rows: int = 0
     rejected_rows: int = 0
@@ -197,6 +199,14 @@ def _file_reject(con, table: str, relpath: str, reason: str, sample: str | None,
                 [table, relpath, reason, sample, now])
 
 
+def _cap_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """A registry message or file-level reason of bounded length: an exception can quote a
+    26 MB header, the registry keeps its start and says how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit} more chars cut]"
+
+
 def _sample_text(path: Path, n: int = 512) -> str | None:
     try:
         with open(path, "rb") as fh:
@@ -287,6 +297,8 @@ def _ingest_routed(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingC
             out.landed_rows, out.raw_rows, out.rejected_rows = result.landed, counts.raw_rows, counts.rejected_rows
             out.reasons = counts.reasons
             msgs = list(result.messages)
+            if f.name_repaired:
+                msgs.append(f"file name: {f.name_repaired} bytes that are not UTF-8 shown as U+FFFD")
             if route.routed_by not in (None, "pattern"):
                 msgs.insert(0, f"routed by {route.routed_by} to {table}: {route.detail}")
             msgs += _mapping_notes(spec, mapping, counts)
@@ -303,7 +315,7 @@ def _ingest_routed(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingC
             elif out.landed_rows == 0:
                 out.status = "empty"
                 msgs.append("header only, no records")
-            out.message = "; ".join(msgs) or None
+            out.message = _cap_message("; ".join(msgs)) or None
             for note in msgs:
                 if note.startswith(("header tokens", "ids derived")):
                     logger.info("%s: %s", f.relpath, note)
@@ -316,6 +328,7 @@ def _ingest_routed(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingC
         finally:
             _drop_stage(con)
     if file_reason is not None:
+        file_reason = _cap_message(repair_text(file_reason)[0])
         _drop_stage(con)
         out = FileOutcome(path=f.relpath, table=table, status="rejected", landed_rows=1, rejected_rows=1,
                           reasons={file_reason.split(":")[0]: 1}, message=file_reason,
@@ -327,6 +340,20 @@ def _ingest_routed(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingC
         _write_registry(con, f, sha, now, out, cfg_hash)
         con.execute("COMMIT")
     out.seconds = time.perf_counter() - t0
+    return out
+
+
+def hold_file(con: duckdb.DuckDBPyConnection, f: LandingFile, cfg: LandingConfig, sha: str, now: dt.datetime,
+              table: str, previous_table: str | None, reason: str) -> FileOutcome:
+    """Register ``f`` as ``held`` by the volume guard: no rows in raw (its earlier version's
+    rows are removed too, the registry describes one version), the reason and how to confirm."""
+    out = FileOutcome(path=f.relpath, table=table, status="held",
+                      message=_cap_message(f"{reason}; to ingest it anyway create confirm/{f.relpath} in the "
+                                           f"landing folder (clientpulse confirm {f.relpath})"))
+    con.execute("BEGIN TRANSACTION")
+    _delete_file_rows(con, f.relpath, {table, previous_table} - {None})
+    _write_registry(con, f, sha, now, out, config_hash(cfg, f, table))
+    con.execute("COMMIT")
     return out
 
 
@@ -344,6 +371,7 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path | str,
         report.warnings.append(f"landing dir {landing_dir} does not exist: nothing to ingest")
     files = discover(landing_dir, cfg)
     registry = _registry(con)
+    guard = Guard.from_options(cfg.options)
     present = {f.relpath for f in files}
     for path, reg in sorted(registry.items()):
         if path not in present:
@@ -361,7 +389,9 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path | str,
         # are unchanged (its header is not read again)
         table = f.table or (reg["table"] if reg and reg["table"] in RAW_TABLES else guess_table(cfg, f.relpath))
         cfg_hash = config_hash(cfg, f, table)
-        if reg and not force and reg["config_hash"] == cfg_hash and reg["table"] == table:
+        # a held file is looked at again every run (confirmed since? smaller now?)
+        if reg and not force and reg["config_hash"] == cfg_hash and reg["table"] == table \
+                and reg["status"] != "held":
             same_stat = reg["size"] == f.size and reg["mtime_ns"] == f.mtime_ns
             sha = None if same_stat else sha256_file(f.path)
             if same_stat or sha == reg["sha256"]:
@@ -381,6 +411,14 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path | str,
         else:
             sha = None
         sha = sha or sha256_file(f.path)
+        held = None
+        if guard.enabled and not is_confirmed(landing_dir, f.relpath, sha):
+            held = hold_reason(guard, measure(f), history(registry, table, kind_of(f.relpath)))
+        if held is not None:
+            out = hold_file(con, f, cfg, sha, now, table, reg["table"] if reg else None, held)
+            report.files.append(out)
+            report.warnings.append(f"{f.relpath}: held, not ingested ({out.message})")
+            continue
         out = ingest_file(con, f, cfg, sha, now, previous_table=reg["table"] if reg else None)
         report.files.append(out)
         if out.routed_by not in ("pattern", None):

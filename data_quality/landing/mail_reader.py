@@ -26,10 +26,11 @@ import duckdb
 
 from data_quality.landing.spec import LandingConfig
 from data_quality.landing.stage import ReadResult, Reject, append_stage, create_stage
-from data_quality.landing.textio import UnreadableFile
+from data_quality.landing.textio import UnreadableFile, repair_text, unescape_bytes
 
 HEADER = ["message_id", "sent_at", "from_address", "to_address", "subject", "body", "direction",
-          "from_name", "to_names", "cc_address", "in_reply_to", "attachments", "body_original"]
+          "from_name", "to_names", "cc_address", "in_reply_to", "attachments", "body_original",
+          "truncated"]
 CHUNK = 5_000
 
 _QUOTE_MARKERS = re.compile(
@@ -110,15 +111,17 @@ def _raw_header(msg, name: str) -> list[str]:
             text = str(make_header(decode_header(text)))
         except Exception:  # noqa: BLE001, S110 - malformed mail must not stop the run
             pass
-        out.append(text)
+        out.append(unescape_bytes(text)[0])
     return out
 
 
 def _header(msg, name: str) -> list[str]:
+    """A header's values; raw 8-bit bytes (surrogate-escaped by the parser) read as UTF-8."""
     try:
-        return [str(v) for v in (msg.get_all(name) or [])]
+        values = [str(v) for v in (msg.get_all(name) or [])]
     except Exception:  # malformed header: keep its raw form  # noqa: BLE001 - malformed mail must not stop the run
-        return [str(v) for v in (msg._headers and [h[1] for h in msg._headers if h[0].lower() == name.lower()])]
+        values = [str(v) for v in (msg._headers and [h[1] for h in msg._headers if h[0].lower() == name.lower()])]
+    return [unescape_bytes(v)[0] for v in values]
 
 
 def _body(msg: EmailMessage) -> tuple[str | None, list[str]]:
@@ -177,6 +180,9 @@ def parse_message(data: bytes, cfg: LandingConfig) -> list[str | None]:
     cc, _ = _addresses(_raw_header(msg, "Cc"))
     subject = " ".join(_header(msg, "Subject")).strip() or None
     body, attachments = _body(msg)
+    limits = mail_limits(cfg)
+    truncated: list[str] = []
+    body = _cap(body, limits["max_body_chars"], "body", truncated)
     original = None
     opts = {"strip_quotes": bool(cfg.mail.get("strip_quotes", True)),
             "strip_signatures": bool(cfg.mail.get("strip_signatures", True))}
@@ -190,8 +196,33 @@ def parse_message(data: bytes, cfg: LandingConfig) -> list[str | None]:
         domain = frm.split(",")[0].strip().rsplit("@", 1)[-1].lower()
         direction = "outbound" if domain in cfg.company_domains else "inbound"
     in_reply_to = " ".join(_header(msg, "In-Reply-To")).strip().strip("<>") or None
-    return [mid or None, sent_at, frm, to, subject, body, direction, frm_name, to_names, cc, in_reply_to,
-            ", ".join(attachments) or None, original]
+    values = [mid or None, sent_at, frm, to, subject, body, direction, frm_name, to_names, cc, in_reply_to,
+              ", ".join(attachments) or None, original]
+    body_at = (HEADER.index("body"), HEADER.index("body_original"))
+    values = [v if i in body_at else _cap(v, limits["max_header_chars"], HEADER[i], truncated)
+              for i, v in enumerate(values)]
+    return values + ["; ".join(truncated) or None]
+
+
+def mail_limits(cfg: LandingConfig) -> dict[str, int]:
+    """Longest body / header value kept (``mail`` in config/sources.yaml): a mismatched MIME
+    boundary can make a 10 MB attachment "the body", a broken header can run for megabytes."""
+    return {k: int(cfg.mail.get(k) or default) for k, default in
+            (("max_body_chars", 1_000_000), ("max_header_chars", 10_000), ("max_raw_chars", 1_000_000))}
+
+
+def _cap(value: str | None, limit: int, name: str, notes: list[str]) -> str | None:
+    """``value`` cut to ``limit`` characters; the cut is noted (``name: N -> limit chars``)."""
+    if value is None or len(value) <= limit:
+        return value
+    notes.append(f"{name}: {len(value)} -> {limit} chars")
+    return value[:limit]
+
+
+def _raw_text(data: bytes, limit: int) -> str:
+    """The message as text for lineage (``_raw``: row hash, rejected raw_text), at most ``limit``
+    characters: a 26 MB header is not copied whole."""
+    return data[: limit * 4].decode("utf-8", errors="replace")[:limit]
 
 
 def read_eml_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: LandingConfig) -> ReadResult:
@@ -205,8 +236,10 @@ def read_eml_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: LandingConfig
     except ValueError as exc:
         raise UnreadableFile("not_an_email", str(exc)) from exc
     create_stage(con, len(HEADER), with_raw=True)
-    append_stage(con, len(HEADER), [values], [1], [data.decode("utf-8", errors="replace")])
-    return ReadResult(header=list(HEADER), landed=1, reader="eml", join_sep="\n", has_raw=True)
+    repaired = append_stage(con, len(HEADER), [values], [1], [_raw_text(data, mail_limits(cfg)["max_raw_chars"])])
+    messages = [f"truncated ({values[-1]})"] if values[-1] else []
+    return ReadResult(header=list(HEADER), landed=1, reader="eml", join_sep="\n", has_raw=True,
+                      messages=messages, repaired=repaired)
 
 
 def count_mbox_messages(path: Path) -> int:
@@ -220,41 +253,65 @@ def count_mbox_messages(path: Path) -> int:
     return n
 
 
+def _mbox_preamble(path: Path) -> int:
+    """Bytes before the first ``From `` line (0: the file starts with one; -1: there is none)."""
+    pos = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.startswith(b"From "):
+                return pos
+            pos += len(line)
+    return -1
+
+
 def read_mbox_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: LandingConfig) -> ReadResult:
+    """Every message of the archive; one broken message is rejected alone, and text before the
+    first ``From `` line (a damaged first line) is one rejected record (``mbox_preamble``,
+    line 0) while the messages after it land."""
     import mailbox
 
     if path.stat().st_size == 0:
         raise UnreadableFile("empty_file", "0 bytes")
-    with open(path, "rb") as fh:
-        head = fh.read(5)
-    if head != b"From ":
-        raise UnreadableFile("not_an_mbox", "an mbox must start with a 'From ' line")
-    landed = count_mbox_messages(path)
+    preamble = _mbox_preamble(path)
+    if preamble < 0:
+        raise UnreadableFile("not_an_mbox", "no 'From ' line: an mbox starts each message with one")
+    limits = mail_limits(cfg)
+    landed = from_lines = count_mbox_messages(path)
+    rows, lines, raws, rejects = [], [], [], []
+    if preamble > 0:
+        with open(path, "rb") as fh:
+            head = fh.read(min(preamble, limits["max_raw_chars"]))
+        rejects.append(Reject(0, f"mbox_preamble: {preamble} bytes before the first 'From ' line",
+                              head.decode("utf-8", errors="replace")))
+        landed += 1
     box = mailbox.mbox(str(path), create=False)
     create_stage(con, len(HEADER), with_raw=True)
-    rows, lines, raws, rejects = [], [], [], []
-    seen = 0
+    seen = truncated = repaired = 0
     try:
         for idx, key in enumerate(box.iterkeys(), start=1):
             seen += 1
             data = box.get_bytes(key)
-            raw = data.decode("utf-8", errors="replace")
+            raw = _raw_text(data, limits["max_raw_chars"])
             try:
                 values = parse_message(data, cfg)
             except Exception as exc:  # noqa: BLE001 - malformed mail must not stop the run
-                rejects.append(Reject(idx, f"unparseable_message: {exc}", raw))
+                rejects.append(Reject(idx, f"unparseable_message: {repair_text(str(exc))[0][:500]}", raw))
                 continue
+            truncated += values[-1] is not None
             rows.append(values)
             lines.append(idx)
             raws.append(raw)
             if len(rows) >= CHUNK:
-                append_stage(con, len(HEADER), rows, lines, raws)
+                repaired += append_stage(con, len(HEADER), rows, lines, raws)
                 rows, lines, raws = [], [], []
-        append_stage(con, len(HEADER), rows, lines, raws)
+        repaired += append_stage(con, len(HEADER), rows, lines, raws)
     finally:
         box.close()
     messages = []
-    if seen != landed:
-        messages.append(f"mailbox parser saw {seen} messages, byte count {landed}")
+    if seen != from_lines:
+        messages.append(f"mailbox parser saw {seen} messages, byte count {from_lines}")
+    if truncated:
+        messages.append(f"{truncated} messages truncated (mail.max_body_chars / max_header_chars; "
+                        "what was cut: _extra.truncated)")
     return ReadResult(header=list(HEADER), landed=landed, rejects=rejects, reader="mbox", join_sep="\n",
-                      has_raw=True, messages=messages)
+                      has_raw=True, messages=messages, repaired=repaired)

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from data_quality.landing.spec import RAW_SCHEMA, SURROGATE_PREFIX, HeaderMapping, SourceSpec
+from data_quality.landing.textio import repair_text
 
 STAGE = "_stage"
 
@@ -42,6 +43,7 @@ class ReadResult:
     has_raw: bool = False
     messages: list[str] = field(default_factory=list)
     line_expr: str = "_line"  # how to get the record's line from the stage (fast CSV path: rowid)
+    repaired: int = 0  # undecodable bytes / lone surrogates replaced by U+FFFD while reading
 
 
 @dataclass
@@ -68,18 +70,38 @@ def create_stage(con: duckdb.DuckDBPyConnection, ncols: int, with_raw: bool = Fa
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} ({', '.join(cols)})")
 
 
+def _text_array(values) -> tuple[pa.Array, int]:
+    """A string column; a value with lone surrogates (Arrow and DuckDB refuse them) is repaired
+    to U+FFFD here, the last gate before the warehouse. Returns (array, characters replaced)."""
+    try:
+        return pa.array(values, type=pa.string()), 0
+    except UnicodeEncodeError:
+        fixed, n = [], 0
+        for v in values:
+            if v is not None:
+                v, k = repair_text(v)
+                n += k
+            fixed.append(v)
+        return pa.array(fixed, type=pa.string()), n
+
+
 def append_stage(con: duckdb.DuckDBPyConnection, ncols: int, rows: list, lines: list[int],
-                 raws: list[str] | None = None) -> None:
-    """Append python rows (lists of str|None, already ``ncols`` long) to the stage."""
+                 raws: list[str] | None = None) -> int:
+    """Append python rows (lists of str|None, already ``ncols`` long) to the stage; returns how
+    many characters had to be repaired (lone surrogates -> U+FFFD)."""
     if not rows:
-        return
+        return 0
     columns = list(zip(*rows)) if ncols else []
-    arrays = [pa.array(col, type=pa.string()) for col in columns]
+    built = [_text_array(col) for col in columns]
+    arrays = [a for a, _ in built]
+    repaired = sum(n for _, n in built)
     names = [f"c{i}" for i in range(ncols)]
     arrays.append(pa.array(lines, type=pa.int32()))
     names.append("_line")
     if raws is not None:
-        arrays.append(pa.array(raws, type=pa.string()))
+        raw_array, n = _text_array(raws)
+        arrays.append(raw_array)
+        repaired += n
         names.append("_raw")
     chunk = pa.Table.from_arrays(arrays, names=names)
     sel = ", ".join([f"nullif(c{i}, '')" for i in range(ncols)] + ["_line"] + (["_raw"] if raws is not None else []))
@@ -88,6 +110,7 @@ def append_stage(con: duckdb.DuckDBPyConnection, ncols: int, rows: list, lines: 
         con.execute(f"INSERT INTO {STAGE} SELECT {sel} FROM _stage_chunk")
     finally:
         con.unregister("_stage_chunk")
+    return repaired
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -231,8 +254,8 @@ def finalize_stage(con: duckdb.DuckDBPyConnection, spec: SourceSpec, mapping: He
             "source": pa.array([spec.table] * len(result.rejects), pa.string()),
             "file": pa.array([relfile] * len(result.rejects), pa.string()),
             "line": pa.array([r.line for r in result.rejects], pa.int32()),
-            "reason": pa.array([r.reason for r in result.rejects], pa.string()),
-            "raw_text": pa.array([r.raw_text for r in result.rejects], pa.string()),
+            "reason": _text_array([r.reason for r in result.rejects])[0],
+            "raw_text": _text_array([r.raw_text for r in result.rejects])[0],
         })
         con.register("_rejects_chunk", frame)
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import contextvars
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,18 +59,21 @@ def detect_encoding(path: Path, sample_bytes: int = 262144,
         return "utf-16"
     if _is_utf8(path):
         return "utf-8"
+    if mostly_utf8(head):
+        return "utf-8"  # read with RepairCounter: the bad bytes become U+FFFD, counted
     best, best_score = None, -1
     for enc in fallbacks:
         try:
-            text = head.decode(enc, errors="strict")
-        except UnicodeDecodeError:
-            # the sample may cut a multi-byte char only for multi-byte encodings; single-byte
-            # encodings failing means undefined bytes
+            text = head.decode(enc, errors="replace")
+        except LookupError:
             continue
+        # a byte the encoding does not define (0x98 in CP1251) costs a letter: one stray byte
+        # must not hand a CP1251 file to KOI8-R
         lower, _upper = _cyrillic_score(text)
-        if lower > best_score:
-            best, best_score = enc, lower
-    if best is None or best_score == 0:
+        score = lower - text.count(REPLACEMENT)
+        if score > best_score:
+            best, best_score = enc, score
+    if best is None or best_score <= 0:
         try:
             from charset_normalizer import from_bytes
 
@@ -156,3 +161,80 @@ def sniff_text(path: Path, sample_bytes: int = 262144,
     if not sample.strip():
         raise UnreadableFile("empty_file", "only whitespace")
     return TextInfo(encoding=encoding, delimiter=detect_delimiter(sample), sample=sample)
+
+
+# ------------------------------------------------------------------------------------------
+# repair: nothing undecodable travels past ingestion
+# ------------------------------------------------------------------------------------------
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def repair_text(text: str) -> tuple[str, int]:
+    """(text with every lone surrogate replaced by U+FFFD, how many were replaced).
+
+    Surrogates come from bytes decoded with ``surrogateescape`` (file names, raw 8-bit mail
+    headers) or from ``_xD800_`` escapes in XLSX; DuckDB, Arrow and every writer downstream
+    refuse them (``UnicodeEncodeError: surrogates not allowed``), so they stop here."""
+    if text.isascii():
+        return text, 0
+    out, n = _SURROGATES.subn(REPLACEMENT, text)
+    return out, n
+
+
+def unescape_bytes(text: str) -> tuple[str, int]:
+    """Text decoded with ``surrogateescape`` back to its bytes, decoded as UTF-8 (raw UTF-8 in a
+    mail header or a file name is the usual case); bytes that are not UTF-8 become U+FFFD.
+    Returns (text, characters replaced)."""
+    if text.isascii() or not _SURROGATES.search(text):
+        return text, 0
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte
+        return repair_text(text)
+    out = data.decode("utf-8", "replace")
+    return out, max(0, out.count(REPLACEMENT) - text.count(REPLACEMENT))
+
+
+class RepairCounter:
+    """A decode error handler that replaces undecodable bytes with U+FFFD and counts them:
+    ``open(path, encoding=..., errors=counter.name)``. One registered handler per process,
+    the count is per instance through a context variable."""
+
+    name = "clientpulse_repair"
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> RepairCounter:
+        self._token = _ACTIVE.set(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _ACTIVE.reset(self._token)
+
+
+def _repair_handler(exc: UnicodeError):
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    counter = _ACTIVE.get()
+    if counter is not None:
+        counter.count += 1
+    # one replacement per undecodable byte run the codec reports (like errors="replace")
+    return REPLACEMENT, exc.end
+
+
+_ACTIVE: contextvars.ContextVar[RepairCounter | None] = contextvars.ContextVar("clientpulse_repair",
+                                                                               default=None)
+codecs.register_error(RepairCounter.name, _repair_handler)
+
+
+def mostly_utf8(head: bytes) -> bool:
+    """UTF-8 text with a few undecodable bytes (a stray CP1251 byte, a cut character): valid
+    multi-byte characters outnumber the bad sequences 3 to 1. A CP1251/KOI8-R file has almost
+    no valid UTF-8 sequences, so it never passes."""
+    text = head.decode("utf-8", "replace")
+    bad = text.count(REPLACEMENT)
+    multi = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    return multi > 0 and bad * 3 <= multi

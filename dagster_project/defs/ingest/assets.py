@@ -159,6 +159,27 @@ def landed_equals_raw_plus_rejected(warehouse: Warehouse) -> dg.AssetCheckResult
     )
 
 
+@dg.asset_check(
+    asset=REGISTRY_KEY,
+    name="no_file_held_by_volume_guard",
+    description="WARN when the volume guard holds a landing file (bytes or rows far beyond its "
+                "source's earlier files): its rows are not in raw until confirmed with "
+                "confirm/<folder>/<file> in the landing folder (clientpulse confirm).",
+    pool=WAREHOUSE_POOL,
+)
+def no_file_held_by_volume_guard(warehouse: Warehouse) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        held = con.execute("SELECT path, \"table\", size, message FROM raw.file_registry "
+                           "WHERE status = 'held' ORDER BY path").fetchall()
+    return dg.AssetCheckResult(
+        passed=not held, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"held_files": dg.MetadataValue.int(len(held)),
+                  "detail": dg.MetadataValue.md(_markdown(["file", "table", "bytes", "reason"], held, width=160))},
+        description=None if not held else f"{len(held)} landing files held, not ingested: "
+                                          + ", ".join(p for p, *_ in held[:5]),
+    )
+
+
 ingest_job = dg.define_asset_job("ingest_job", selection=dg.AssetSelection.groups(GROUP))
 
 
