@@ -887,6 +887,9 @@ class Mail(Section):
     company_domains: list[str]
     strip_quotes: bool
     strip_signatures: bool
+    max_body_chars: PositiveInt
+    max_header_chars: PositiveInt
+    max_raw_chars: PositiveInt
 
 
 class Chat(Section):
@@ -898,10 +901,22 @@ class Chat(Section):
     whatsapp_slash_dates: Literal["auto", "day_first", "month_first"]
 
 
+class VolumeGuard(Section):
+    """A file far bigger than its source's earlier files is held (data_quality/landing/volume.py)."""
+
+    enabled: bool
+    max_ratio: Annotated[float, Field(gt=1, strict=False)]
+    min_bytes: Count
+    min_rows: Count
+    first_file_max_bytes: PositiveInt | None
+    first_file_max_rows: PositiveInt | None
+
+
 class Reading(Section):
     sample_bytes: PositiveInt
     field_size_limit: PositiveInt
     fallback_encodings: list[Codec]
+    volume_guard: VolumeGuard
 
 
 class Sources(Section):
