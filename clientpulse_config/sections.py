@@ -761,12 +761,6 @@ class ReportConfig(Section):
     top_n: PositiveInt
 
 
-# ---------------------------------------------------------------- report.yaml
-class ReportConfig(Section):
-    language: Literal["ru", "en"]
-    top_n: PositiveInt
-
-
 # ---------------------------------------------------------------- signals.yaml
 #: Risk markers per message, in output-column order; ``competitor`` is found by `competitors`,
 #: the others by the regex lists in `markers`.
@@ -943,7 +937,6 @@ SECTIONS: dict[str, type[Section]] = {
     "models.yaml": Models,
     "normalization.yaml": Normalization,
     "pipeline.yaml": Pipeline,
-    "report.yaml": ReportConfig,
     "report.yaml": ReportConfig,
     "serving.yaml": Serving,
     "signals.yaml": Signals,

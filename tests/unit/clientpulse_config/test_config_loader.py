@@ -33,7 +33,6 @@ USER_CHANGE: dict[str, tuple[tuple[str, ...], object]] = {
     "normalization.yaml": (("phones", "min_digits"), 9),
     "pipeline.yaml": (("schedule", "hour_of_day"), 7),
     "report.yaml": (("language",), "en"),
-    "report.yaml": (("language",), "en"),
     "serving.yaml": (("comments",), False),
     "signals.yaml": (("trends", "window_days"), 14),
     "sources.yaml": (("reading", "sample_bytes"), 1024),
