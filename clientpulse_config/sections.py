@@ -743,9 +743,18 @@ class Schedule(Section):
     minute_of_hour: Annotated[int, Field(ge=0, le=59)]
 
 
+class RunGuard(Section):
+    # a second run on the same warehouse waits this long for the lock holder, then exits non-zero
+    lock_wait_seconds: NonNegativeFloat
+    lock_poll_seconds: PositiveFloat
+    # after SIGINT / SIGTERM a step stuck in native code is cut off after this many seconds
+    cancel_grace_seconds: PositiveFloat
+
+
 class Pipeline(Section):
     as_of: PipelineAsOf
     schedule: Schedule
+    run: RunGuard
 
 
 # ---------------------------------------------------------------- serving.yaml

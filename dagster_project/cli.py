@@ -28,6 +28,13 @@ concurrency:
     max_concurrent_runs: 1
   pools:
     default_limit: 1
+# runs launched by the daemon (UI, schedule, sensors): a run stuck in STARTING or CANCELING is
+# ended, and the pool slots of a finished run are freed (docs/operations.md)
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  free_slots_after_run_end_seconds: 300
 telemetry:
   enabled: false
 """
@@ -96,33 +103,146 @@ def _partition_problem(as_of: dt.date) -> str | None:
 
 
 def _execute(dates: list[dt.date], environment, label: str) -> int:
-    """Materialise the daily job once per as-of partition, in order; stop at the first failure."""
+    """Materialise the daily job once per as-of partition, in order; stop at the first failure.
+
+    Holds the warehouse lock for the whole command, recovers runs a crash left behind, and shows
+    one line per step; library output goes to the run's log file (docs/operations.md)."""
     home = ensure_dagster_home()
     import dagster as dg
 
+    from clientpulse_config import load
+    from dagster_project import console, run_guard
+    from dagster_project.publish import remove_leftovers
+
+    guard = load("pipeline", config_dir=environment.config_dir)["run"]
+    streams = console.console_streams()
+
+    def say(text: str, err: bool = False) -> None:
+        print(text, file=streams.err if err else streams.out, flush=True)
+
+    current: dict = {"instance": None, "run_id": None}
+
+    def on_signal(signum: int) -> None:  # the watcher thread, at once: the run ends CANCELED
+        instance, run_id = current["instance"], current["run_id"]
+        run = instance.get_run_by_id(run_id) if instance and run_id else None
+        if run is not None and run.status in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED):
+            instance.report_run_canceling(run, message=f"{signal_name(signum)} received: canceling the run")
+
+    def on_timeout(signum: int) -> None:  # a step did not stop within the grace time
+        instance, run_id = current["instance"], current["run_id"]
+        run = instance.get_run_by_id(run_id) if instance and run_id else None
+        if run is not None and not run.is_finished:
+            instance.report_run_canceled(run, message=f"{signal_name(signum)}: a step did not stop within "
+                                                      f"{guard['cancel_grace_seconds']:.0f} s; process ended")
+        run_guard.release_all()
+        say(f"canceled by {signal_name(signum)}: a step did not stop within {guard['cancel_grace_seconds']:.0f} s, "
+            f"process ended (the published file is unchanged)", err=True)
+
+    say(f"clientpulse {label}: {len(dates)} partition(s) {dates[0]} .. {dates[-1]}, DAGSTER_HOME {home}")
+    with run_guard.SignalGuard(guard["cancel_grace_seconds"], on_signal, on_timeout) as signals:
+        try:
+            with dg.DagsterInstance.get() as instance:
+                current["instance"] = instance
+                lock = run_guard.WarehouseLock(
+                    environment.warehouse_path, entry_point=f"clientpulse {label}",
+                    wait_seconds=guard["lock_wait_seconds"], poll_seconds=guard["lock_poll_seconds"],
+                    on_wait=lambda message: say(f"waiting: {message}"),
+                    on_stale=lambda message: say(f"warning: {message}"))
+                try:
+                    lock.acquire()
+                except run_guard.WarehouseLocked as exc:
+                    say(f"error: {exc}", err=True)
+                    return 3
+                except OSError as exc:  # the run itself will say what is wrong with the folder
+                    say(f"warning: cannot create the lock file {lock.path} ({exc}); running without it")
+                    lock = None
+                try:
+                    _recover(instance, environment, say, run_guard, remove_leftovers)
+                    try:
+                        run_guard.check_warehouse_free(environment.warehouse_path, environment.serving_path)
+                    except run_guard.WarehouseInUse as exc:
+                        say(f"error: {exc}", err=True)
+                        return 3
+                    for as_of in dates:
+                        status = _run_partition(as_of, environment, label, instance, lock, signals, current,
+                                                say, streams, home)
+                        if status:
+                            return status
+                finally:
+                    if lock is not None:
+                        lock.release()
+        except run_guard.RunInterrupted as exc:
+            say(f"canceled by {signal_name(exc.signum)} before the run started", err=True)
+            return 128 + exc.signum
+    return 0
+
+
+def signal_name(signum: int) -> str:
+    import signal
+
+    return signal.Signals(signum).name
+
+
+def _recover(instance, environment, say, run_guard, remove_leftovers) -> None:
+    """What a killed run left: runs still recorded as running, the publish step's temp files."""
+    for stale in run_guard.recover_stale_runs(instance):
+        say(f"warning: run {stale.run_id} was still {stale.status} but its process {stale.pid} is gone: "
+            f"marked failed, its pool slots freed")
+    for path in remove_leftovers(environment.serving_path):
+        say(f"warning: removed {path}, left by a publish that did not finish")
+
+
+def _run_partition(as_of: dt.date, environment, label: str, instance, lock, signals, current, say,
+                   streams, home: Path) -> int:
+    """One run of the daily job: step lines on the console, everything else in the log file."""
+    import dagster as dg
+    from dagster._core.utils import make_new_run_id
+
+    from dagster_project import console, run_guard
     from dagster_project.definitions import defs
     from dagster_project.resources import resources_of
 
     job = defs.resolve_job_def("daily_refresh")
-    # step-level INFO on the console; the full DEBUG event log stays in the Dagster instance
+    # the full Dagster event log at this level goes to the run log file, not the console
     run_config = {"loggers": {"console": {"config": {"log_level": environment.log_level}}}}
-    print(f"clientpulse {label}: {len(dates)} partition(s) {dates[0]} .. {dates[-1]}, DAGSTER_HOME {home}")
-    with dg.DagsterInstance.get() as instance:
-        for as_of in dates:
-            started = time.perf_counter()
-            result = job.execute_in_process(instance=instance, partition_key=as_of.isoformat(),
-                                            raise_on_error=False, run_config=run_config,
-                                            resources=resources_of(environment), tags={"clientpulse/command": label})
-            elapsed = time.perf_counter() - started
-            if not result.success:
-                print(f"as of {as_of}: FAILED after {elapsed:.1f}s (run {result.run_id})", file=sys.stderr)
-                for event in result.all_events:
-                    if event.is_step_failure:
-                        error = event.step_failure_data.error
-                        message = error.message.strip() if error else "unknown error"
-                        print(f"  step {event.step_key}: {message}", file=sys.stderr)
-                return 1
-            print(f"as of {as_of}: succeeded in {elapsed:.1f}s (run {result.run_id})")
+    run_id = make_new_run_id()
+    current["run_id"] = run_id
+    if lock is not None:
+        lock.update(run_id=run_id)
+    log = console.log_path_for(environment.warehouse_path.parent, as_of.isoformat(), run_id, fallback=home)
+    say(f"as of {as_of}: run {run_id}, log {log}")
+    view = console.RunConsole(streams, total_steps=console.step_count(job))
+    instance.add_event_listener(run_id, view.on_event)
+    view.start()
+    started = time.perf_counter()
+    result = None
+    try:
+        with console.output_to(log):
+            result = job.execute_in_process(
+                instance=instance, partition_key=as_of.isoformat(), raise_on_error=False, run_config=run_config,
+                resources=resources_of(environment), run_id=run_id,
+                tags={"clientpulse/command": label, **run_guard.run_tags()})
+    except BaseException:
+        if not signals.received:
+            raise
+    finally:
+        view.stop()
+    elapsed = time.perf_counter() - started
+    if signals.received:
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.status != dg.DagsterRunStatus.CANCELED:
+            instance.report_run_canceled(run, message=f"{signal_name(signals.received)} received: run canceled")
+        say(f"as of {as_of}: CANCELED by {signal_name(signals.received)} after {elapsed:.1f}s (run {run_id})", err=True)
+        say(f"  log: {log}", err=True)
+        return signals.exit_code
+    if not result.success:
+        say(f"as of {as_of}: FAILED after {elapsed:.1f}s (run {run_id})", err=True)
+        for line in view.failure_lines():
+            say(line, err=True)
+        say(f"  log: {log}", err=True)
+        return 1
+    say(f"as of {as_of}: succeeded in {elapsed:.1f}s (run {run_id}), {len(view.steps)} steps, "
+        f"{len(view.warnings)} warning(s); log {log}")
     return 0
 
 

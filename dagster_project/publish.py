@@ -103,9 +103,8 @@ def publish(warehouse: Path, serving: Path, config: ServingConfig,
     (``CREATE TABLE AS`` does not carry comments, so they are written afterwards from
     ``descriptions``)."""
     serving.parent.mkdir(parents=True, exist_ok=True)
-    tmp = serving.with_name(serving.name + ".tmp")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    tmp = leftover_files(serving)[0]
+    remove_leftovers(serving)
     counts: dict[str, int] = {}
     con = duckdb.connect(":memory:")
     try:
@@ -127,5 +126,44 @@ def publish(warehouse: Path, serving: Path, config: ServingConfig,
         con.execute("DETACH pub")
     finally:
         con.close()
-    os.replace(tmp, serving)
+    _durable_replace(tmp, serving)
     return counts
+
+
+def leftover_files(serving: Path) -> list[Path]:
+    """What a publish killed mid-way leaves next to the published file: the copy being built and
+    its write-ahead log. The published file itself is untouched until the final rename."""
+    serving = Path(serving)
+    tmp = serving.with_name(serving.name + ".tmp")
+    return [tmp, tmp.with_name(tmp.name + ".wal")]
+
+
+def remove_leftovers(serving: Path) -> list[Path]:
+    """Delete a dead publish's temp files (the next run's recovery; every publish first)."""
+    removed = []
+    for path in leftover_files(serving):
+        if path.exists():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _durable_replace(tmp: Path, serving: Path) -> None:
+    """The copy is on disk before the rename, and the rename is on disk before we return: after a
+    crash the published path holds either the old file or the new one, whole."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, serving)
+    try:
+        dir_fd = os.open(serving.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)

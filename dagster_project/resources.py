@@ -8,12 +8,13 @@ contract's default. Tests and the CLI pass their own instances instead.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from clientpulse_config import env
 from dagster_project import warehouse as wh
@@ -23,9 +24,15 @@ WAREHOUSE_POOL = "duckdb_warehouse"
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The DuckDB warehouse file: the one connection config of every Python step and of dbt."""
+    """The DuckDB warehouse file: the one connection config of every Python step and of dbt.
+
+    Every run holds the warehouse's lock file while its steps execute (dagster_project/run_guard.py):
+    a UI run, a sensor's run and a cron `clientpulse run` with different DAGSTER_HOMEs serialize."""
 
     path: str
+    # named in the message when a BI tool holds DuckDB's lock on the warehouse itself
+    serving_path: str | None = None
+    _lock: Any = PrivateAttr(default=None)
 
     @property
     def file(self) -> Path:
@@ -38,8 +45,53 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with wh.connect(self.file, read_only=read_only) as con:
+        from dagster_project import run_guard
+
+        with ExitStack() as stack:
+            try:
+                con = stack.enter_context(wh.connect(self.file, read_only=read_only))
+            except duckdb.Error as exc:  # a BI tool on the warehouse: say who, and what to open instead
+                holder = run_guard.duckdb_lock_holder(exc)
+                if holder is None:
+                    raise
+                raise run_guard.WarehouseInUse(run_guard.warehouse_in_use_message(
+                    self.file, holder[0], holder[1], self.serving_path)) from exc
             yield con
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Take the warehouse lock for the run (re-entrant: the CLI already holds it) and record
+        this process on the run, so a later run can tell when this one died."""
+        from clientpulse_config import load
+        from dagster_project import run_guard
+
+        run_id = getattr(context, "run_id", None)
+        settings = load("pipeline")["run"]  # the user's CLIENTPULSE_CONFIG_DIR copy merged over it
+        log = context.log
+        lock = run_guard.WarehouseLock(
+            self.file, entry_point="dagster run", run_id=run_id, wait_seconds=settings["lock_wait_seconds"],
+            poll_seconds=settings["lock_poll_seconds"],
+            on_wait=lambda message: log.warning(message) if log else None,
+            on_stale=lambda message: log.warning(message) if log else None)
+        try:
+            lock.acquire()
+        except OSError as exc:  # e.g. a read-only folder: run without the lock rather than not at all
+            if log:
+                log.warning(f"cannot create the lock file {lock.path} ({exc}); running without it")
+            return
+        self._lock = lock
+        instance = getattr(context, "instance", None)
+        if instance is not None and run_id and context.dagster_run is not None \
+                and run_guard.PID_TAG not in (context.dagster_run.tags or {}):
+            try:
+                instance.add_run_tags(run_id, run_guard.run_tags())
+            except Exception:  # noqa: BLE001 - the tags only help stale-run recovery
+                pass
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            lock.release()
+            self._lock = None
 
 
 class PipelineSettings(dg.ConfigurableResource):
@@ -96,7 +148,8 @@ def _value(name: str, environ: Mapping[str, str] | None) -> Any:
 def resources_from_env(environ: Mapping[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:
     """The resources as the environment describes them (``environ`` for tests: plain values)."""
     return {
-        "warehouse": Warehouse(path=_value("CLIENTPULSE_WAREHOUSE", environ)),
+        "warehouse": Warehouse(path=_value("CLIENTPULSE_WAREHOUSE", environ),
+                               serving_path=_value("CLIENTPULSE_SERVING", environ)),
         "settings": PipelineSettings(
             landing_dir=_value("CLIENTPULSE_LANDING_DIR", environ),
             serving_path=_value("CLIENTPULSE_SERVING", environ),
@@ -112,7 +165,7 @@ def resources_from_env(environ: Mapping[str, str] | None = None) -> dict[str, dg
 def resources_of(environment: env.Environment) -> dict[str, dg.ConfigurableResource]:
     """Resources with the values the CLI resolved from the environment (defaults applied)."""
     return {
-        "warehouse": Warehouse(path=str(environment.warehouse_path)),
+        "warehouse": Warehouse(path=str(environment.warehouse_path), serving_path=str(environment.serving_path)),
         "settings": PipelineSettings(
             landing_dir=str(environment.landing_dir), serving_path=str(environment.serving_path),
             config_dir=str(environment.config_dir) if environment.config_dir else None,
@@ -122,10 +175,13 @@ def resources_of(environment: env.Environment) -> dict[str, dg.ConfigurableResou
     }
 
 
-def resources_for(root: Path, landing: Path, config_dir: Path | None = None) -> dict[str, dg.ConfigurableResource]:
-    """Resources pointing a whole run at one folder (tests, benchmarks, the CLI's temp runs)."""
+def resources_for(root: Path, landing: Path, config_dir: Path | None = None,
+                  **settings) -> dict[str, dg.ConfigurableResource]:
+    """Resources pointing a whole run at one folder (tests, benchmarks, the CLI's temp runs);
+    ``settings`` sets other PipelineSettings fields (e.g. ``alert_webhook``)."""
     return {
-        "warehouse": Warehouse(path=str(Path(root) / "warehouse.duckdb")),
+        "warehouse": Warehouse(path=str(Path(root) / "warehouse.duckdb"),
+                               serving_path=str(Path(root) / "serving.duckdb")),
         "settings": PipelineSettings(landing_dir=str(landing), serving_path=str(Path(root) / "serving.duckdb"),
-                                     config_dir=str(config_dir) if config_dir else None),
+                                     config_dir=str(config_dir) if config_dir else None, **settings),
     }
