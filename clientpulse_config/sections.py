@@ -272,6 +272,11 @@ class ToneDropFactor(Factor):
     min_drop: PositiveFloat
 
 
+class TemplatedRepliesFactor(Factor):
+    min_share: Share
+    min_replies: PositiveInt
+
+
 class HealthFactors(Section):
     negative_tone: Factor
     price_complaint: Factor
@@ -288,6 +293,8 @@ class HealthFactors(Section):
     slow_resolution: SlowResolutionFactor
     formalisation: Factor
     tone_drop: ToneDropFactor
+    unanswered: Factor
+    templated_replies: TemplatedRepliesFactor
 
 
 def _factor_keys(value: dict) -> dict:
@@ -363,6 +370,41 @@ class HealthAlerts(Section):
         return self
 
 
+ReplyChannel = Literal["mail", "chat", "call", "ticket"]
+
+
+class ReplyMinHash(Section):
+    enabled: bool
+    shingle_words: PositiveInt
+    bands: PositiveInt
+    rows: PositiveInt
+
+
+class BusinessHours(Section):
+    enabled: bool
+    start_hour: Annotated[int, Field(ge=0, le=23)]
+    end_hour: Annotated[int, Field(ge=1, le=24)]
+    weekdays: Annotated[list[Annotated[int, Field(ge=1, le=7)]], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _hours_in_order(self):
+        if self.start_hour >= self.end_hour:
+            raise ValueError("start_hour must be before end_hour")
+        return self
+
+
+class Replies(Section):
+    inbound_channels: Annotated[list[ReplyChannel], Field(min_length=1)]
+    reply_channels: Annotated[list[ReplyChannel], Field(min_length=1)]
+    threaded_channels: list[ReplyChannel]
+    unanswered_hours: PositiveFloat
+    window_days: PositiveInt
+    template_min_count: Annotated[int, Field(ge=2)]
+    template_min_words: PositiveInt
+    minhash: ReplyMinHash
+    business_hours: BusinessHours
+
+
 class Health(Section):
     risk_cap: PositiveFloat
     bands: HealthBands
@@ -372,6 +414,7 @@ class Health(Section):
     reason_templates: dict[Language, PerFactor]
     playbooks: PerFactor
     window_days: PositiveInt
+    replies: Replies
     alerts: HealthAlerts
 
     @model_validator(mode="after")
@@ -919,6 +962,15 @@ class VolumeGuard(Section):
     min_rows: Count
     first_file_max_bytes: PositiveInt | None
     first_file_max_rows: PositiveInt | None
+
+
+class Chat(Section):
+    """The company's own chat accounts: their messages are outbound."""
+
+    company_usernames: list[str]
+    company_phones: list[str]
+    company_names: list[str]
+    whatsapp_slash_dates: Literal["auto", "day_first", "month_first"]
 
 
 class Reading(Section):

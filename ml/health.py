@@ -59,7 +59,7 @@ def _evidence(row: dict, marker: str) -> list[str]:
         return []
 
 
-def customer_factors(trend: dict, tickets: dict, cfg: dict) -> list[dict]:
+def customer_factors(trend: dict, tickets: dict, cfg: dict, replies: dict | None = None) -> list[dict]:
     """Fired factors for one customer: [{factor, points, evidence, params}] in config order."""
     f = cfg["factors"]
     window = int(cfg["window_days"])
@@ -111,6 +111,19 @@ def customer_factors(trend: dict, tickets: dict, cfg: dict) -> list[dict]:
         hours = _num(tickets, "median_resolution_hours")
         if not np.isnan(hours) and hours > float(f["slow_resolution"]["hours"]):
             add("slow_resolution", 1, f"median resolution {hours:.0f} h", hours=hours)
+    if replies:  # our own replies (ml.signals.trends.reply_quality): the customer waits or gets templates
+        limit = float(cfg["replies"]["unanswered_hours"])
+        hours_txt = f"{limit:g}"
+        n_un, turns = _num(replies, "unanswered_turns", 0), _num(replies, "inbound_turns", 0)
+        last = replies.get("last_unanswered_at")
+        last_txt = f", last {pd.Timestamp(last):%Y-%m-%d %H:%M}" if last is not None and not pd.isna(last) else ""
+        add("unanswered", n_un, f"{int(n_un)} of {int(turns)} inbound turns in {window} days without an answer "
+            f"within {hours_txt} h{last_txt}", hours=hours_txt)
+        spec = f["templated_replies"]
+        share, n_out = _num(replies, "templated_share"), _num(replies, "outbound_messages", 0)
+        if not np.isnan(share) and n_out >= float(spec["min_replies"]) and share >= float(spec["min_share"]):
+            add("templated_replies", 1, f"{int(_num(replies, 'templated_outbound', 0))} of {int(n_out)} replies in "
+                f"{window} days are templates", share=share)
     return fired
 
 
@@ -130,20 +143,23 @@ def health_scores(
     as_of: date | datetime | str,
     config: dict | None = None,
     previous: pd.DataFrame | None = None,
+    replies: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """-> (scores_df, factors_df).
 
     scores_df: customer_id, as_of, health_score, risk_points, health_band, top_reasons, health_delta
     (health_score minus the previous snapshot's, NaN for customers not in ``previous``).
     factors_df (long): customer_id, as_of, factor, points, evidence.
-    Customers = union of the trends' and ticket patterns' customers.
+    Customers = union of the trends', ticket patterns' and reply-quality (``replies``: one row per
+    customer, ml.signals.trends.reply_quality) customers.
     """
     cfg = load_health_config(config)
     as_of_d = pd.Timestamp(as_of).date()
     tr = {} if trends is None or trends.empty else {r["customer_id"]: r for r in trends.to_dict("records")}
     tp = {} if tickets_patterns is None or tickets_patterns.empty else {
         r["customer_id"]: r for r in tickets_patterns.to_dict("records")}
-    ids = sorted(set(tr) | set(tp), key=lambda x: (str(type(x)), x))
+    rp = {} if replies is None or replies.empty else {r["customer_id"]: r for r in replies.to_dict("records")}
+    ids = sorted(set(tr) | set(tp) | set(rp), key=lambda x: (str(type(x)), x))
     prev = {}
     if previous is not None and not previous.empty:
         prev = dict(zip(previous["customer_id"], previous["health_score"]))
@@ -151,7 +167,7 @@ def health_scores(
     scores, factors = [], []
     cap, bands, k = float(cfg["risk_cap"]), cfg["bands"], int(cfg["top_reasons"])
     for cid in ids:
-        fired = customer_factors(tr.get(cid, {}), tp.get(cid, {}), cfg)
+        fired = customer_factors(tr.get(cid, {}), tp.get(cid, {}), cfg, rp.get(cid))
         risk = float(sum(x["points"] for x in fired))
         health = health_from_risk(risk, cap)
         ranked = sorted(fired, key=lambda x: (-x["points"], order.get(x["factor"], 99)))

@@ -45,6 +45,8 @@ def with_every_customer(scores: pd.DataFrame, customer_ids: pd.Series, as_of: dt
 class HealthOutputs:
     scores: pd.DataFrame
     factors: pd.DataFrame
+    reply_events: pd.DataFrame | None = None     # one row per inbound turn (ml.reply_events)
+    customer_replies: pd.DataFrame | None = None  # per customer over the window (ml.customer_reply_quality)
 
 
 def score_health(signals: pd.DataFrame, facts: dict[str, pd.DataFrame], as_of: dt.date, previous: pd.DataFrame | None,
@@ -53,12 +55,14 @@ def score_health(signals: pd.DataFrame, facts: dict[str, pd.DataFrame], as_of: d
     built later, from the customer verdict (``build_alerts``)."""
     from ml.health import health_scores
     from ml.signals import customer_trends, ticket_patterns
+    from ml.signals.trends import reply_quality
 
     trends = customer_trends(signals, as_of, signals_config)
     patterns = ticket_patterns(facts["tickets"], as_of, signals_config)
-    scores, factors = health_scores(trends, patterns, as_of, health_config, previous)
+    events, replies = reply_quality(signals, as_of, health_config)
+    scores, factors = health_scores(trends, patterns, as_of, health_config, previous, replies)
     scores = with_every_customer(scores, facts["customers"]["customer_id"], as_of, previous)
-    return HealthOutputs(scores, factors)
+    return HealthOutputs(scores, factors, events, replies)
 
 
 def build_alerts(verdict: pd.DataFrame, previous: pd.DataFrame | None, as_of: dt.date, health_config: dict,

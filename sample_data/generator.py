@@ -17,6 +17,7 @@ from . import params as P
 from . import render as R
 from . import sources as S
 from .arrowkit import cat, num_str, take, write_csv
+from .chats import make_chats
 from .mailfiles import write_mailfiles
 from .names import build_banks
 from .persons import BEHAVIOURS, day_str, make_persons
@@ -26,7 +27,8 @@ DEFAULT_END_DATE = "2026-11-15"
 
 BITRIX_HEADER = ["ID", "Имя", "Фамилия", "Отчество", "Мобильный телефон", "Рабочий e-mail", "Дата рождения",
                  "Город", "Адрес", "Индекс", "Компания", "Дата создания", "Ответственный", "Комментарий"]
-STREAMS = ["persons", "contacts", "orders", "mail", "calls", "tickets", "events", "mailfiles", "banks"]
+# a new stream goes last: spawned children are numbered, so the earlier streams stay as they were
+STREAMS = ["persons", "contacts", "orders", "mail", "calls", "tickets", "events", "mailfiles", "banks", "chats"]
 
 
 def _rngs(seed: int) -> dict[str, np.random.Generator]:
@@ -97,6 +99,16 @@ def _persons_table(ps, banks) -> dict[str, pa.Array]:
             "city": take([c[0] for c in P.CITIES], ps.city), "signup_date": pa.array(day_str(ps.signup))}
 
 
+def _telegram_column(person: np.ndarray, handles: dict[int, str]) -> pa.Array:
+    """The CRM's «Telegram» field: a chat customer's handle on their first contact row only."""
+    seen: set[int] = set()
+    out = []
+    for p in map(int, person):
+        out.append(handles.get(p) if p not in seen else None)
+        seen.add(p)
+    return pa.array(out, pa.string())
+
+
 def person_ids(idx: np.ndarray) -> pa.Array:
     return cat("P", num_str(idx + 1, 7))
 
@@ -107,7 +119,7 @@ def generate(customers: int, seed: int, out_dir: str | Path, end_date: str = DEF
     if customers < 1:
         raise ValueError("customers must be >= 1")
     out = Path(out_dir)
-    for sub in ("crm", "mail", "phone", "support", "marketing", "truth"):
+    for sub in ("crm", "mail", "phone", "support", "marketing", "chat", "truth"):
         if (out / sub).exists():
             shutil.rmtree(out / sub)
     end_day = int((date.fromisoformat(end_date) - date(1970, 1, 1)).days)
@@ -122,7 +134,11 @@ def generate(customers: int, seed: int, out_dir: str | Path, end_date: str = DEF
     tickets = S.make_tickets(rng["tickets"], ps, contacts)
     events = S.make_events(rng["events"], ps, contacts, end_day)
 
+    chats = make_chats(rng["chats"], banks, ps, end_day, out, contacts.main.person)
+    contacts.main.columns["Telegram"] = _telegram_column(contacts.main.person, chats["telegram"])
+
     counts: dict[str, int] = {}
+    counts.update(chats["counts"])
     counts["crm/contacts.csv"] = write_csv(out / "crm/contacts.csv", contacts.main.columns)
     counts["crm/contacts_bitrix.csv"] = write_csv(out / "crm/contacts_bitrix.csv", contacts.bitrix.columns,
                                                   delimiter=";", encoding="cp1251", header=BITRIX_HEADER)
@@ -152,7 +168,14 @@ def generate(customers: int, seed: int, out_dir: str | Path, end_date: str = DEF
     rm["source"].append(pa.array(["mail"] * len(mids), pa.string()))
     rm["source_record_id"].append(pa.array(mids, pa.string()))
     rm["person_id"].append(person_ids(mpidx))
+    rm["source"].append(pa.array(["chat"] * len(chats["record_map"]), pa.string()))
+    rm["source_record_id"].append(pa.array([mid for mid, _ in chats["record_map"]], pa.string()))
+    rm["person_id"].append(person_ids(np.array([p for _, p in chats["record_map"]], dtype=np.int64)))
     record_map = {k: pa.concat_arrays([a.cast(pa.string()) for a in v]) for k, v in rm.items()}
+    counts["truth/chats.csv"] = write_csv(out / "truth/chats.csv", {
+        k: pa.array([str(c[k]) for c in chats["chats"]], pa.string()) for k in (
+            "platform", "chat_id", "person_id", "matched", "messages", "inbound_turns", "replies",
+            "templated_replies")})
     counts["truth/persons.csv"] = write_csv(out / "truth/persons.csv", _persons_table(ps, banks))
     counts["truth/record_map.csv"] = write_csv(out / "truth/record_map.csv", record_map)
     meta = {"seed": seed, "customers": customers, "end_date": end_date, "years": years,

@@ -114,7 +114,7 @@ def score_texts(texts: list[Any], config: dict | None = None, n_jobs: int | None
 def score_messages(frame: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
     """One output row per input message.
 
-    Input columns: message_id, customer_id (nullable), channel (mail/ticket/call), sent_at,
+    Input columns: message_id, customer_id (nullable), channel (mail/ticket/call/chat), sent_at,
     direction (inbound/outbound/None), text. Output: those (minus text) plus language, tone
     [-1, 1], tone_label, register, seven marker flags, competitor_names (``;``-joined) and
     evidence (JSON: marker -> matched phrases).
@@ -134,3 +134,19 @@ def score_messages(frame: pd.DataFrame, config: dict | None = None) -> pd.DataFr
     for name in OUTPUT_FIELDS:
         out[name] = cols[name]
     return out
+
+
+def with_reply_columns(signals: pd.DataFrame, frame: pd.DataFrame, replies: dict) -> pd.DataFrame:
+    """``score_messages`` output (rows in ``frame``'s order) plus what reply quality needs:
+    thread_id (the chat) and is_templated — an outbound message of ``replies.reply_channels`` that
+    is a near-duplicate of enough other outbound texts (config/health.yaml ``replies``,
+    ``ml.signals.trends.templated_flags``), so the texts themselves stay out of the ml schema."""
+    from .trends import templated_flags
+
+    flags = np.zeros(len(frame), dtype=bool)
+    outbound = (frame["direction"].astype("object").eq("outbound")
+                & frame["channel"].isin(list(replies["reply_channels"]))).to_numpy()
+    if outbound.any():
+        flags[outbound] = templated_flags(frame.loc[outbound, "text"].reset_index(drop=True), replies)
+    return signals.assign(thread_id=frame["thread_id"].to_numpy() if "thread_id" in frame else None,
+                          is_templated=flags)

@@ -1,8 +1,11 @@
 """Per-customer communication trends and ticket patterns as of a date (only data up to as_of)."""
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,3 +203,203 @@ def ticket_patterns(tickets: pd.DataFrame, as_of: date | datetime | str, config:
     out["as_of"] = as_of_date.date()
     out["customer_id"] = customer_ids[out.index.to_numpy()]
     return out.reset_index(drop=True)[TICKET_COLUMNS]
+
+
+# ----------------------------------------------------------------------------- reply quality
+REPLY_EVENT_COLUMNS = [
+    "customer_id", "as_of", "thread_key", "channel", "inbound_message_id", "inbound_at", "inbound_messages",
+    "reply_message_id", "reply_channel", "reply_at", "first_reply_minutes", "is_unanswered", "is_pending",
+    "reply_templated", "reply_tone", "in_window",
+]
+CUSTOMER_REPLY_COLUMNS = [
+    "customer_id", "as_of", "inbound_turns", "replied_turns", "unanswered_turns", "pending_turns",
+    "median_first_reply_minutes", "outbound_messages", "templated_outbound", "templated_share",
+    "mean_outbound_tone", "last_unanswered_at",
+]
+_SIGNATURE = re.compile(r"\n\s*--\s*\n.*\Z", re.DOTALL)
+_URL_MAIL = re.compile(r"https?://\S+|\S+@\S+")
+_NON_LETTER = re.compile(r"[^\w\s]|\d|_", re.UNICODE)
+_MERSENNE = (1 << 61) - 1
+
+
+def template_text(text: Any) -> str:
+    """A reply reduced to what a template keeps: no signature, links, digits or punctuation,
+    lower case, ё = е, single spaces («Заказ №123 готов!» and «заказ № 98 готов» are one text)."""
+    if not isinstance(text, str):
+        return ""
+    t = _SIGNATURE.sub("", text.replace("\r\n", "\n"))
+    t = _URL_MAIL.sub(" ", t.casefold().replace("ё", "е"))
+    return " ".join(_NON_LETTER.sub(" ", t).split())
+
+
+def _minhash_groups(texts: list[str], shingle: int, bands: int, rows: int, seed: int = 17) -> np.ndarray:
+    """Group id per text: texts whose MinHash signatures agree on a whole band (LSH) are joined
+    (union-find over the bucket members). O(n · bands · rows) hashing plus a sort per band —
+    never all pairs. Texts shorter than one shingle are grouped by their exact text only."""
+    n = len(texts)
+    parent = np.arange(n)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    rng = np.random.default_rng(seed)
+    k = bands * rows
+    a = rng.integers(1, _MERSENNE, size=k, dtype=np.int64).astype(object)
+    b = rng.integers(0, _MERSENNE, size=k, dtype=np.int64).astype(object)
+    sigs = np.full((n, k), -1, dtype=np.int64)
+    for i, text in enumerate(texts):
+        words = text.split()
+        grams = {" ".join(words[j:j + shingle]) for j in range(max(1, len(words) - shingle + 1))}
+        if len(words) < shingle:
+            continue
+        hs = np.array([int.from_bytes(hashlib.blake2b(g.encode(), digest_size=7).digest(), "little") for g in grams],
+                      dtype=object)
+        sigs[i] = [int(min((ai * hs + bi) % _MERSENNE)) & 0x7FFFFFFFFFFFFFFF for ai, bi in zip(a, b)]
+    for band in range(bands):
+        block = sigs[:, band * rows:(band + 1) * rows]
+        keyed = pd.DataFrame(block).assign(_i=np.arange(n))[sigs[:, 0] >= 0]
+        for _, members in keyed.groupby(list(range(rows)), sort=False)["_i"]:
+            idx = members.to_numpy()
+            root = find(int(idx[0]))
+            for j in idx[1:]:
+                r = find(int(j))
+                if r != root:
+                    parent[r] = root
+    return np.array([find(i) for i in range(n)])
+
+
+def templated_flags(texts: pd.Series, cfg: dict) -> np.ndarray:
+    """True for an outbound text whose near-duplicates (same normalised text, or the same MinHash
+    band) were sent at least ``template_min_count`` times; texts under ``template_min_words`` words
+    («Спасибо!») are never templates."""
+    norm = texts.map(template_text)
+    codes, uniques = pd.factorize(norm)
+    counts = np.bincount(codes, minlength=len(uniques)) if len(uniques) else np.zeros(0, int)
+    mh = cfg["minhash"]
+    groups = _minhash_groups(list(uniques), int(mh["shingle_words"]), int(mh["bands"]), int(mh["rows"])) \
+        if mh["enabled"] and len(uniques) else np.arange(len(uniques))
+    group_total = pd.Series(counts).groupby(groups).transform("sum").to_numpy() if len(uniques) else counts
+    words = np.array([len(u.split()) for u in uniques], dtype=int)
+    is_template = (group_total >= int(cfg["template_min_count"])) & (words >= int(cfg["template_min_words"]))
+    return is_template[codes] if len(codes) else np.zeros(0, bool)
+
+
+def _business_minutes(ts: pd.Series, bh: dict) -> np.ndarray:
+    """Business minutes from the epoch to each timestamp (working days × the working hours, plus
+    today's worked part): the difference of two values is the business time between them."""
+    start, end = int(bh["start_hour"]) * 60, int(bh["end_hour"]) * 60
+    mask = [d in set(bh["weekdays"]) for d in range(1, 8)]   # ISO weekdays 1 = Monday
+    day = ts.dt.normalize().to_numpy().astype("datetime64[D]")
+    full_days = np.busday_count(np.datetime64("1970-01-01"), day, weekmask=mask)
+    minute = (ts.dt.hour * 60 + ts.dt.minute + ts.dt.second / 60.0).to_numpy()
+    worked = np.clip(minute, start, end) - start
+    worked = np.where(np.is_busday(day, weekmask=mask), worked, 0.0)
+    return full_days * (end - start) + worked
+
+
+def reply_quality(signals: pd.DataFrame, as_of: date | datetime | str, config: dict | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Our replies as of a date -> (reply events, per customer).
+
+    A *turn* is a run of inbound messages (``replies.inbound_channels``) of one thread — the chat
+    for chats, the customer for mail — up to the next outbound message of the thread
+    (``reply_channels``; a call to the customer answers a letter). first_reply_minutes = reply time
+    minus the turn's first inbound message (business minutes when ``business_hours.enabled``). A turn
+    is unanswered when no reply came within ``unanswered_hours``, pending while that time has not
+    passed by the end of the as-of date. One sorted as-of merge per run: O(n log n).
+    Per customer over the last ``window_days``: turns, unanswered, median first reply, outbound
+    messages, templated ones (``templated_flags``) and their mean tone.
+    """
+    cfg = load("health", config)["replies"]
+    end = _end_of(as_of)
+    as_of_d = pd.Timestamp(as_of).normalize().date()
+    df = signals[signals["customer_id"].notna()].copy()
+    df["sent_at"] = _to_ts(df["sent_at"])
+    df = df[df["sent_at"].notna() & (df["sent_at"] < end)]
+    thread = df["thread_id"] if "thread_id" in df else pd.Series(None, index=df.index, dtype=object)
+    threaded = df["channel"].isin(list(cfg["threaded_channels"])) & thread.notna()
+    df["thread_key"] = np.where(threaded, thread.astype(str), "customer:" + df["customer_id"].astype(str))
+    direction = df["direction"].astype("object")
+    inbound = df[direction.eq("inbound") & df["channel"].isin(list(cfg["inbound_channels"]))]
+    outbound = df[direction.eq("outbound") & df["channel"].isin(list(cfg["reply_channels"]))].copy()
+    if "is_templated" in outbound:   # flagged when the texts were scored (ml.message_signals)
+        outbound["reply_templated"] = outbound["is_templated"].fillna(False).astype(bool)
+    else:
+        texts = outbound["text"] if "text" in outbound else pd.Series("", index=outbound.index)
+        outbound["reply_templated"] = templated_flags(texts, cfg) if len(outbound) else np.zeros(0, bool)
+    window_start = end - pd.Timedelta(days=int(cfg["window_days"]))
+    if inbound.empty:
+        events = pd.DataFrame(columns=REPLY_EVENT_COLUMNS)
+    else:
+        left = inbound[["customer_id", "thread_key", "channel", "message_id", "sent_at"]].sort_values("sent_at")
+        right = outbound[["thread_key", "message_id", "channel", "sent_at", "reply_templated", "tone"]].rename(
+            columns={"message_id": "reply_message_id", "channel": "reply_channel", "sent_at": "reply_at",
+                     "tone": "reply_tone"}).sort_values("reply_at")
+        merged = pd.merge_asof(left, right, left_on="sent_at", right_on="reply_at", by="thread_key",
+                               direction="forward", allow_exact_matches=False)
+        merged["_turn"] = merged["reply_message_id"].fillna("none:" + merged["thread_key"])
+        merged = merged.sort_values(["thread_key", "sent_at", "message_id"])
+        size = merged.groupby(["thread_key", "_turn"])["message_id"].transform("size")
+        turns = merged.assign(inbound_messages=size).drop_duplicates(["thread_key", "_turn"], keep="first")
+        turns = turns.rename(columns={"message_id": "inbound_message_id", "sent_at": "inbound_at"})
+        bh = cfg["business_hours"]
+        if bh["enabled"]:
+            start_min = _business_minutes(turns["inbound_at"], bh)
+            reply_min = _business_minutes(turns["reply_at"].fillna(end), bh)
+            limit_end = _business_minutes(pd.Series(end, index=turns.index), bh)
+            minutes = np.where(turns["reply_at"].notna(), reply_min - start_min, np.nan)
+            waited = np.where(turns["reply_at"].notna(), reply_min - start_min, limit_end - start_min)
+        else:
+            minutes = ((turns["reply_at"] - turns["inbound_at"]).dt.total_seconds() / 60.0).to_numpy()
+            waited = np.where(turns["reply_at"].notna(), minutes,
+                              ((end - turns["inbound_at"]).dt.total_seconds() / 60.0).to_numpy())
+        limit = float(cfg["unanswered_hours"]) * 60.0
+        replied_in_time = turns["reply_at"].notna().to_numpy() & (np.nan_to_num(minutes, nan=np.inf) <= limit)
+        turns["first_reply_minutes"] = np.round(minutes.astype(float), 1)
+        turns["is_unanswered"] = ~replied_in_time & (waited >= limit)
+        turns["is_pending"] = ~replied_in_time & (waited < limit)
+        turns["reply_templated"] = turns["reply_templated"].astype("boolean")
+        turns["in_window"] = (turns["inbound_at"] >= window_start).to_numpy()
+        turns["as_of"] = as_of_d
+        events = turns[REPLY_EVENT_COLUMNS].sort_values(["customer_id", "inbound_at", "inbound_message_id"])
+        events = events.reset_index(drop=True)
+    return events, _customer_replies(events, outbound, window_start, as_of_d)
+
+
+def _customer_replies(events: pd.DataFrame, outbound: pd.DataFrame, window_start: pd.Timestamp,
+                      as_of_d: date) -> pd.DataFrame:
+    recent = events[events["in_window"].astype(bool)] if len(events) else events
+    out_recent = outbound[outbound["sent_at"] >= window_start]
+    if recent.empty and out_recent.empty:
+        return pd.DataFrame(columns=CUSTOMER_REPLY_COLUMNS)
+    g = recent.groupby("customer_id")
+    per = pd.DataFrame({
+        "inbound_turns": g.size(),
+        "replied_turns": g["reply_at"].count(),
+        "unanswered_turns": g["is_unanswered"].sum(),
+        "pending_turns": g["is_pending"].sum(),
+        "median_first_reply_minutes": g["first_reply_minutes"].median(),
+        "last_unanswered_at": recent[recent["is_unanswered"].astype(bool)].groupby("customer_id")["inbound_at"].max(),
+    }) if len(recent) else pd.DataFrame()
+    go = out_recent.groupby("customer_id")
+    outs = pd.DataFrame({
+        "outbound_messages": go.size(),
+        "templated_outbound": go["reply_templated"].sum(),
+        "mean_outbound_tone": go["tone"].mean(),
+    }) if len(out_recent) else pd.DataFrame()
+    res = per.join(outs, how="outer") if len(per) and len(outs) else (per if len(per) else outs)
+    res = res.reindex(columns=[c for c in CUSTOMER_REPLY_COLUMNS if c not in ("customer_id", "as_of")])
+    for col in ("inbound_turns", "replied_turns", "unanswered_turns", "pending_turns", "outbound_messages",
+                "templated_outbound"):
+        res[col] = pd.to_numeric(res[col], errors="coerce").fillna(0).astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res["templated_share"] = np.where(res["outbound_messages"] > 0,
+                                          res["templated_outbound"] / res["outbound_messages"].where(
+                                              res["outbound_messages"] > 0, 1), np.nan)
+    res["mean_outbound_tone"] = res["mean_outbound_tone"].astype(float).round(3)
+    res = res.reset_index().rename(columns={"index": "customer_id"})
+    res["as_of"] = as_of_d
+    return res[CUSTOMER_REPLY_COLUMNS].sort_values("customer_id").reset_index(drop=True)

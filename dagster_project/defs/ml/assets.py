@@ -42,12 +42,13 @@ def message_signals(context: dg.AssetExecutionContext, warehouse: Warehouse,
                     settings: PipelineSettings) -> dg.MaterializeResult:
     from ml.llm import provider_from_config, second_opinion
     from ml.signals import score_messages
+    from ml.signals.messages import with_reply_columns
 
     as_of = partition_date(context)
     config = settings.config("signals")
     with warehouse.connect() as con:
         texts = load_message_texts(con, as_of)
-        signals = score_messages(texts, config=config)
+        signals = with_reply_columns(score_messages(texts, config=config), texts, settings.config("health")["replies"])
         rows = replace_table(con, "ml", "message_signals", signals)
         # optional outside model (off by default): anonymised second opinion on the flagged messages
         provider = provider_from_config(config, api_key=settings.llm_api_key)
@@ -69,6 +70,9 @@ def message_signals(context: dg.AssetExecutionContext, warehouse: Warehouse,
         _spec("health_scores", "Health score 0–100 per customer as of the date, band, top reasons, change.", [dg.AssetKey(["ml", "message_signals"]), CUSTOMER_ORDERS]),
         _spec("health_factors", "Per-customer, per-factor risk points with evidence (the score's breakdown)."),
         _spec("health_history", "One health snapshot per as-of date."),
+        _spec("reply_events", "Our replies per inbound turn (mail, chat): first reply, unanswered, templated, tone."),
+        _spec("customer_reply_quality", "Per customer over the replies window: turns, unanswered, median first "
+              "reply, templated share and tone of our outbound messages."),
     ],
     group_name="ml",
     **AS_OF_STEP,
@@ -94,6 +98,8 @@ def customer_health(context: dg.AssetExecutionContext, warehouse: Warehouse, set
         counts = {
             "health_scores": replace_table(con, "ml", "health_scores", scores),
             "health_factors": replace_table(con, "ml", "health_factors", factors),
+            "reply_events": replace_table(con, "ml", "reply_events", health.reply_events),
+            "customer_reply_quality": replace_table(con, "ml", "customer_reply_quality", health.customer_replies),
         }
         replace_snapshot(con, "ml", "health_history", scores.drop(columns=["as_of"], errors="ignore"), as_of)
         counts["health_history"] = con.execute("SELECT count(*) FROM ml.health_history").fetchone()[0]
@@ -105,6 +111,12 @@ def customer_health(context: dg.AssetExecutionContext, warehouse: Warehouse, set
     )
     yield dg.MaterializeResult(asset_key=["ml", "health_factors"], metadata={"dg/row_count": counts["health_factors"]})
     yield dg.MaterializeResult(asset_key=["ml", "health_history"], metadata={"dg/row_count": counts["health_history"]})
+    events = health.reply_events
+    unanswered = int(events["is_unanswered"].sum()) if len(events) else 0
+    yield dg.MaterializeResult(asset_key=["ml", "reply_events"],
+                               metadata={"dg/row_count": counts["reply_events"], "unanswered_turns": unanswered})
+    yield dg.MaterializeResult(asset_key=["ml", "customer_reply_quality"],
+                               metadata={"dg/row_count": counts["customer_reply_quality"]})
 
 
 VERDICT = dg.AssetKey(["marts", "customer_verdict"])
