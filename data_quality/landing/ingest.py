@@ -153,18 +153,6 @@ def _read_chat(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig,
     return chat_reader.fill_csv_direction(con, _read_tabular_text(con, f, spec, cfg, sample), spec, cfg)
 
 
-def _read_chat(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig,
-               sample: HeaderSample | None = None) -> ReadResult:
-    from data_quality.landing import chat_reader
-
-    suffix = f.path.suffix.casefold()
-    if suffix == ".json":
-        return chat_reader.read_telegram_file(con, f.path, cfg)
-    if suffix == ".txt":
-        return chat_reader.read_whatsapp_file(con, f.path, cfg)
-    return chat_reader.fill_csv_direction(con, _read_tabular_text(con, f, spec, cfg, sample), spec, cfg)
-
-
 READERS: dict[str, Reader] = {
     ".csv": _read_tabular_text, ".txt": _read_tabular_text, ".tsv": _read_tabular_text,
     ".xlsx": _read_xlsx, ".xlsm": _read_xlsx, ".eml": _read_eml, ".mbox": _read_mbox,

@@ -34,8 +34,6 @@ _DESCRIPTIONS = {
     "marketing_events": "Marketing events as landed (marketing/events*.csv|xlsx).",
     "chat_messages": "Chat messages as landed (chat/: Telegram Desktop result.json, WhatsApp *.txt exports, "
                      "chat CSV), one row per message, direction from the company's own accounts.",
-    "chat_messages": "Chat messages as landed (chat/: Telegram Desktop result.json, WhatsApp *.txt exports, "
-                     "chat CSV), one row per message, direction from the company's own accounts.",
     "actions_log": "What was sent from the action lists and the customer's response, as landed "
                    "(actions/actions_log*.csv|xlsx; optional: without the folder the table stays empty).",
 }
