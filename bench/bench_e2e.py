@@ -220,6 +220,14 @@ def pipeline(landing: Path, work: Path, as_of: str, name: str) -> tuple[dict, li
     return cost, step_table(work / "dagster_home", work / "warehouse.duckdb", cost["samples"])
 
 
+def _same_sample(landing: Path, customers: int, seed: int) -> bool:
+    meta = landing / "truth" / "meta.json"
+    if not meta.is_file():
+        return False
+    m = json.loads(meta.read_text())
+    return m.get("customers") == customers and m.get("seed") == seed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int,
@@ -227,6 +235,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--incremental", action="store_true", help="base run + one day of new data")
     parser.add_argument("--work", type=Path, default=None, help="keep everything here (default: a temp dir)")
+    parser.add_argument("--reuse-landing", action="store_true",
+                        help="keep a landing folder of the same size and seed already in --work (no new generate)")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"bench_e2e: {args.customers:,} customers, seed {args.seed}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
@@ -236,12 +246,16 @@ def main() -> int:
     try:
         base.mkdir(parents=True, exist_ok=True)
         landing, work = base / "landing", base / "run"
-        shutil.rmtree(landing, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        gen = run_measured([str(BIN / "clientpulse"), "generate", "--customers", str(args.customers),
-                            "--seed", str(args.seed), "--out", str(landing)], dict(os.environ), work / "generate.log")
-        print(f"generate: {gen['wall_s']:.1f} s wall, {gen['cpu_s']:.1f} s CPU, {_gb(gen['peak_rss'])} GB peak", flush=True)
+        if args.reuse_landing and not args.incremental and _same_sample(landing, args.customers, args.seed):
+            print(f"generate: reusing {landing}", flush=True)
+        else:
+            shutil.rmtree(landing, ignore_errors=True)
+            gen = run_measured([str(BIN / "clientpulse"), "generate", "--customers", str(args.customers),
+                                "--seed", str(args.seed), "--out", str(landing)], dict(os.environ), work / "generate.log")
+            print(f"generate: {gen['wall_s']:.1f} s wall, {gen['cpu_s']:.1f} s CPU, {_gb(gen['peak_rss'])} GB peak",
+                  flush=True)
         end_date = json.loads((landing / "truth" / "meta.json").read_text())["end_date"]
         if args.incremental:
             day, moved = split_last_day(landing, base / "increment")
