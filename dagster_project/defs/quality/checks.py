@@ -161,7 +161,7 @@ def build_standard_check(table: str, asset_key: dg.AssetKey, relation: str) -> d
             report = run_table_standard(con, table, relation, as_of, settings.config("data_standard"))
         docs_page: Path | None
         try:
-            docs_page = write_data_docs(report, docs_dir(warehouse.data_dir), run_id=context.run_id)
+            docs_page = write_data_docs(report, docs_dir(warehouse.data_dir), run_id=context.run.run_id)
         except OSError as exc:  # docs are a convenience: never fail the check on them
             context.log.warning(f"could not write Data Docs: {exc}")
             docs_page = None
