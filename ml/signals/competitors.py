@@ -48,7 +48,8 @@ class CompetitorPatterns:
         cons = [(str(k), str(c)) for k, v in cfg["constructions"].items() for c in v] if self.enabled else []
         self.kind_penalty = {str(k): float(v) for k, v in cfg["kind_penalty"].items()}
         # gate: the construction with a loose slot over the lower-cased text (literals gate it)
-        self.gate_re = GatedPatterns([(k, c.replace("{name}", r"[\"«]?\w[^ ]*(?: [^ ]+){0,4}?")) for k, c in cons])
+        self.gate_re = GatedPatterns([(str(i), c.replace("{name}", r"[\"«]?\w[^ ]*(?: [^ ]+){0,4}?"))
+                                      for i, (_k, c) in enumerate(cons)])
         self.cased_res = [(k, re.compile(c.replace("{name}", SLOT), re.IGNORECASE)) for k, c in cons]
         self.legal = frozenset(str(x).lower() for x in cfg["legal_forms"])
         self.stop = frozenset(str(x).lower().replace("ё", "е") for x in cfg["stop_words"])
@@ -63,10 +64,9 @@ class CompetitorPatterns:
     def _key(name: str) -> str:
         return " ".join(re.sub(r"[\"«»'.\-]", " ", name.lower().replace("ё", "е")).split())
 
-    def triggered(self, norm: str, present: set[str]) -> bool:
-        for _k, _m in self.gate_re.finditer(norm, present):
-            return True
-        return False
+    def triggered(self, norm: str, present: set[str]) -> tuple[int, ...]:
+        """Indices of the constructions whose loose form matches the normalised text (empty: none)."""
+        return tuple(sorted({int(k) for k, _m in self.gate_re.finditer(norm, present)}))
 
     # ---------------------------------------------------------------- names
     def _word(self, word: str) -> tuple[str, str, bool]:
@@ -137,11 +137,13 @@ class CompetitorPatterns:
                 return canon
         return name
 
-    def find(self, cased: str, lang: str) -> list[tuple[str, str, str]]:
-        """[(name, phrase, kind)] in pattern order; names deduplicated case-insensitively."""
+    def find(self, cased: str, lang: str, which: tuple[int, ...] | None = None) -> list[tuple[str, str, str]]:
+        """[(name, phrase, kind)] in pattern order; names deduplicated case-insensitively.
+        ``which``: only these constructions (those ``triggered`` found), else all."""
         out: list[tuple[str, str, str]] = []
         seen: set[str] = set()
-        for kind, rx in self.cased_res:
+        for i in range(len(self.cased_res)) if which is None else which:
+            kind, rx = self.cased_res[i]
             for m in rx.finditer(cased):
                 cands = [(m.group("name"), m.start("name"))]
                 pos = m.end("name")

@@ -363,7 +363,8 @@ class SignalEngine:
         new: list[str] = []
         kinds: list[str] = []
         if cased is not None and self.comp_patterns.enabled:
-            for nm, ph, kind in self.comp_patterns.find(cased, lang):
+            which = self.comp_patterns.triggered(norm, grams) if grams is not None else None
+            for nm, ph, kind in self.comp_patterns.find(cased, lang, which):
                 if kind not in kinds:
                     kinds.append(kind)
                 if nm not in names:

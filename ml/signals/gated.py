@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover
     import sre_parse as _p  # type: ignore[no-redef]
 
 _MIN_LIT = 3
+_DIGITS_RE = re.compile(r"\d+")
 
 
 def _best(cands: list[frozenset[str]]) -> frozenset[str] | None:
@@ -103,9 +104,19 @@ class LiteralScanner:
         self._cache: dict[str, frozenset[str]] = {}
         self._cache_size = cache_size
         self._empty = frozenset()
+        self._digit_free = not any(_DIGITS_RE.search(lit) for lit in lits)
 
     def _chunk(self, chunk: str) -> frozenset[str]:
-        found = frozenset(lit for lit in self.word_lits if lit in chunk) or self._empty
+        if self._digit_free and _DIGITS_RE.search(chunk) is not None:
+            # order numbers, amounts, dates make most chunks unique; no literal has a digit, so
+            # «№1234,» answers as «№0,» does (one cached scan instead of one per number)
+            key = _DIGITS_RE.sub("0", chunk)
+            found = self._cache.get(key)
+            if found is None:
+                found = frozenset(lit for lit in self.word_lits if lit in key) or self._empty
+                self._cache[key] = found
+        else:
+            found = frozenset(lit for lit in self.word_lits if lit in chunk) or self._empty
         if len(self._cache) >= self._cache_size:
             self._cache.clear()
         self._cache[chunk] = found

@@ -1,8 +1,9 @@
 """Sarcasm and veiled aggression beyond the plain marker regexes (config `sarcasm`).
 
 Two rules need more than one regex, so they live here; the direct cues (ironic agreement
-«ну да, конечно», "yeah, right", counted repeats «в третий раз объясняю», "for the fifth time",
-mixed «?!») are ordinary regexes in `markers.sarcasm`.
+«ну да, конечно», "yeah, right", «в третий раз объясняю», "for the fifth time",
+counted repeats) are ordinary regexes in `markers.sarcasm`; a mixed «?!» run is checked here with a
+plain substring test first (a regex for it cannot be gated by a literal and costs ~9 µs per text).
 
 * quoted claim: a praise or promise word in quotes («"надёжный" сервис», "the 'quick fix'") is
   irony unless a naming word just before it says the quotes hold a name (тариф «Оптимальный»,
@@ -17,6 +18,7 @@ import re
 
 from .gated import GatedPatterns
 
+_MIXED_RE = re.compile(r"[?!]*(?:\?!|!\?)[?!]*")
 _QUOTE_RE = re.compile(r"\"([^\"«»]{1,40})\"|«([^«»\"]{1,40})»|(?<![\w'])'([^']{1,40})'(?![\w'])")
 
 
@@ -26,12 +28,17 @@ class SarcasmRules:
         self.naming_re = re.compile(rf"(?:{cfg['naming_words']})\W*$")
         self.naming_window = int(cfg["naming_window_chars"])
         self.max_quoted_words = int(cfg["max_quoted_words"])
+        self.mixed_punctuation = bool(cfg["mixed_punctuation"])
         self.openers = GatedPatterns([(str(i), str(p)) for i, p in enumerate(cfg["framed_openers"])])
         self.frame_re = re.compile("|".join(f"(?:{p})" for p in cfg["negative_frame"]))
 
     def find(self, norm: str, present: set[str] | None = None) -> list[str]:
         """Evidence phrases of the two rules (empty list: no sarcasm by these rules)."""
         hits: list[str] = []
+        if self.mixed_punctuation and ("?!" in norm or "!?" in norm):   # a plain `in` is ~50x cheaper than re
+            m = _MIXED_RE.search(norm)
+            if m is not None:
+                hits.append(m.group(0))
         if '"' in norm or "«" in norm or "'" in norm:
             for m in _QUOTE_RE.finditer(norm):
                 inner = (m.group(1) or m.group(2) or m.group(3)).strip()
