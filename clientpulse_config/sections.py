@@ -194,13 +194,46 @@ class ExportTarget(Section):
     delimiter: Annotated[str, Field(min_length=1, max_length=1)]
     date_format: NonEmptyStr
     list_separator: str
+    id_files: Annotated[list[NonEmptyStr], Field(min_length=1)]
+    multi_value_separator: NonEmptyStr
     columns: Annotated[dict[str, NonEmptyStr], Field(min_length=1)]
+
+
+class ExportTags(Section):
+    segment: str
+    risk_stage: dict[Literal["active", "at_risk", "potential_churn", "churned"], str]
+    action_level: str
+    dq_flag: str
+
+
+class MergeList(Section):
+    file: NonEmptyStr
+    encoding: Codec
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)]
+    columns: Annotated[dict[str, Literal["customer_id", "survivor_crm_id", "merged_crm_id", "rule", "crm",
+                                         "full_name", "phone_e164", "email", "manager"]], Field(min_length=1)]
+
+
+class ListWorkbooks(Section):
+    dir: NonEmptyStr
+    unassigned: NonEmptyStr
+    date_format: NonEmptyStr
+    max_column_width: Annotated[int, Field(ge=8, le=255)]
+    csv_encoding: Codec
+    csv_delimiter: Annotated[str, Field(min_length=1, max_length=1)]
+    sheets: Annotated[dict[NonEmptyStr, Annotated[str, Field(min_length=1, max_length=31)]], Field(min_length=1)]
+    list_columns: Annotated[dict[NonEmptyStr, NonEmptyStr], Field(min_length=1)]
+    today_columns: Annotated[dict[NonEmptyStr, NonEmptyStr], Field(min_length=1)]
 
 
 class CrmExport(Section):
     include_unreachable: bool
     include_without_name: bool
+    crm_source: NonEmptyStr
+    tags: ExportTags
+    merge_list: MergeList
     targets: Annotated[dict[str, ExportTarget], Field(min_length=1)]
+    list_workbooks: ListWorkbooks
 
 
 # ---------------------------------------------------------------- data_standard.yaml
@@ -356,6 +389,8 @@ class HealthAlerts(Section):
     max_reasons: PositiveInt
     max_playbooks: Count
     no_manager: NonEmptyStr
+    pii: Literal["mask", "full"]
+    customer_url: str
     silence: AlertSilence
     routing: AlertRouting
     stage_labels: dict[Language, dict[RiskStage, str]]
@@ -424,8 +459,6 @@ class Health(Section):
             _known([self.reasons_language], getattr(self.alerts, texts), f"reasons_language has no alerts.{texts}")
         return self
 
-    pii: Literal["mask", "full"]
-    customer_url: str
 
 # ---------------------------------------------------------------- identity.yaml
 class IdentityKey(Section):
@@ -680,6 +713,16 @@ class Clusters(Section):
         return self
 
 
+class ModelFloor(Section):
+    roc_auc: Share | None = None
+    pr_auc: Share | None = None
+
+
+class OutputChecks(Section):
+    min_coverage: Share
+    floors: dict[Literal["churn", "toxicity"], ModelFloor]
+
+
 class Models(Section):
     random_state: int
     n_threads: PositiveInt | None
@@ -689,6 +732,7 @@ class Models(Section):
     drivers: Drivers
     model_store: ModelStore
     clusters: Clusters
+    output_checks: OutputChecks
 
 
 # ---------------------------------------------------------------- normalization.yaml
@@ -786,6 +830,15 @@ class Schedule(Section):
     minute_of_hour: Annotated[int, Field(ge=0, le=59)]
 
 
+class Freshness(Section):
+    warn_after_hours: PositiveInt
+    fail_after_hours: PositiveInt
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        return _in_order(self, "warn_after_hours", "fail_after_hours")
+
+
 class RunGuard(Section):
     # a second run on the same warehouse waits this long for the lock holder, then exits non-zero
     lock_wait_seconds: NonNegativeFloat
@@ -798,6 +851,7 @@ class Pipeline(Section):
     as_of: PipelineAsOf
     schedule: Schedule
     run: RunGuard
+    freshness: Freshness
 
 
 # ---------------------------------------------------------------- serving.yaml
@@ -994,15 +1048,6 @@ class VolumeGuard(Section):
     min_rows: Count
     first_file_max_bytes: PositiveInt | None
     first_file_max_rows: PositiveInt | None
-
-
-class Chat(Section):
-    """The company's own chat accounts: their messages are outbound."""
-
-    company_usernames: list[str]
-    company_phones: list[str]
-    company_names: list[str]
-    whatsapp_slash_dates: Literal["auto", "day_first", "month_first"]
 
 
 class Reading(Section):

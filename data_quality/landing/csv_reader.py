@@ -57,7 +57,8 @@ def _read_header(path: Path, info: TextInfo) -> list[str]:
     return []
 
 
-def _try_fast(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, header: list[str]) -> ReadResult | None:
+def _try_fast(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, header: list[str],
+              field_limit: int | None = None) -> ReadResult | None:
     if "\r" in info.sample.replace("\r\n", ""):
         return None  # old-Mac line ends: the newline count would be wrong
     newlines, ends_nl, has_nul = _count_newlines(path)
@@ -88,6 +89,11 @@ def _try_fast(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, header
     if records + 1 != physical:
         con.execute(f"DROP TABLE IF EXISTS {STAGE}")
         return None
+    if field_limit and records and con.execute(
+            f"SELECT coalesce(max(greatest({', '.join(f'length(c{i})' for i in range(ncols))})), 0) FROM {STAGE}"
+    ).fetchone()[0] > field_limit:
+        con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        return None  # the row-by-row reader rejects the record with the oversized field
     # insertion order is file order: rowid 0 is physical line 2
     return ReadResult(header=header, landed=physical - 1, reader="csv:duckdb", encoding=info.encoding,
                       delimiter=info.delimiter, join_sep=info.delimiter, line_expr="CAST(rowid + 2 AS INTEGER)")
@@ -177,7 +183,7 @@ def read_csv_rows(fh, delimiter: str, ncols_expected: int | None = None
             yield start, None, f"wrong_field_count: expected {expected}, got {len(row)}", _raw_of(consumed)
 
 
-def _slow(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo) -> ReadResult:
+def _slow(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, field_limit: int | None = None) -> ReadResult:
     csv.field_size_limit(2**31 - 1)
     # undecodable bytes inside otherwise valid text become U+FFFD (counted), never surrogates
     # and never a lost file
@@ -205,6 +211,12 @@ def _slow(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo) -> ReadRes
                 if fields is None:
                     rejects.append(Reject(line, reason or "unparseable", raw))
                     continue
+                if field_limit and any(len(c) > field_limit for c in fields):
+                    # a 50 MB "cell" is a broken export, not a value (reading.field_size_limit)
+                    big = max(len(c) for c in fields)
+                    rejects.append(Reject(line, f"field_too_large: {big} chars > reading.field_size_limit "
+                                                f"{field_limit}", info.delimiter.join(fields)[:_MAX_RAW]))
+                    continue
                 rows.append(fields)
                 lines.append(line)
                 if len(rows) >= CHUNK_ROWS:
@@ -222,11 +234,13 @@ def _slow(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo) -> ReadRes
                       repaired=repaired, messages=messages)
 
 
-def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, allow_fast: bool = True) -> ReadResult:
-    """Stage ``path``; fast path when clean, row-by-row otherwise."""
+def read_csv_file(con: duckdb.DuckDBPyConnection, path: Path, info: TextInfo, allow_fast: bool = True,
+                  field_limit: int | None = None) -> ReadResult:
+    """Stage ``path``; fast path when clean, row-by-row otherwise. ``field_limit``: longest field
+    kept (characters); a record with a longer one is rejected as ``field_too_large``."""
     header = _read_header(path, info)
     if allow_fast and header and not any(not h for h in header[:1]):
-        res = _try_fast(con, path, info, header)
+        res = _try_fast(con, path, info, header, field_limit)
         if res is not None:
             return res
-    return _slow(con, path, info)
+    return _slow(con, path, info, field_limit)

@@ -117,7 +117,8 @@ def _read_tabular_text(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig
     from data_quality.landing.csv_reader import read_csv_file
 
     info = sample.text_info if sample is not None else None
-    return read_csv_file(con, f.path, info or sniff_landing_text(f, cfg))
+    limit = cfg.options.get("field_size_limit")
+    return read_csv_file(con, f.path, info or sniff_landing_text(f, cfg), field_limit=int(limit) if limit else None)
 
 
 def _read_xlsx(con, f: LandingFile, spec: SourceSpec, cfg: LandingConfig,

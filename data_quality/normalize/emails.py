@@ -19,8 +19,8 @@ One output row per DISTINCT non-null input. Columns:
 * ``reason`` – None or a short code (``domain_typo``, ``trailing_dot``, ``junk_address``,
   ``junk_local_part``, ``placeholder_local_part`` (``noemail@``, ``нет@``, ``no_email1@``),
   ``junk_domain``, ``digits_local_part``, ``repeated_char_local_part``,
-  ``role_address``, ``possible_typo``, ``multiple_addresses``, ``no_at_sign``, ``bad_tld`` or the
-  validator's message).
+  ``role_address``, ``possible_typo``, ``multiple_addresses``, ``no_at_sign``, ``bad_tld``,
+  ``mixed_scripts`` (a homoglyph such as a Cyrillic «а» in ``ivаn@…``) or the validator's message).
 
 Speed: a strict ASCII regex (a subset of what ``email_validator`` accepts) validates the common
 case; only addresses it rejects are passed to ``email_validator`` (~20 µs each).
@@ -29,6 +29,7 @@ case; only addresses it rejects are passed to ``email_validator`` (~20 µs each)
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -164,6 +165,13 @@ def _validate(address: str) -> str | None:
     return None
 
 
+def _mixed_scripts(part: str) -> bool:
+    """Letters of two scripts in one local part or domain label (``ivаn`` with a Cyrillic «а»):
+    a homoglyph, never a real mailbox; an all-Cyrillic IDN address (``иван@почта.рф``) is fine."""
+    scripts = {unicodedata.name(ch, "?").split(" ", 1)[0] for ch in part if ch.isalpha()}
+    return len(scripts) > 1
+
+
 def _clean(raw: str) -> tuple[str, list[str]]:
     notes: list[str] = []
     text = raw.strip()
@@ -212,6 +220,8 @@ def _classify(raw: str, rules: _Rules) -> tuple:
             suggestion = f"{local}@{pop}"
     address = f"{local}@{domain}"
     if not _FAST.match(address) or len(local) > 64 or len(address) > 254:
+        if not address.isascii() and any(_mixed_scripts(part) for part in (local, *domain.split("."))):
+            return (raw, None, None, False, False, "invalid_syntax", suggestion, "mixed_scripts")
         msg = _validate(address)
         if msg is not None:
             return (raw, None, None, False, False, "invalid_syntax", suggestion, msg)

@@ -71,8 +71,8 @@ def test_a_real_cp1251_file_is_not_taken_for_broken_utf8(tmp_path, con, cfg):
     assert detect_encoding(path) == "cp1251"
 
 
-@pytest.mark.parametrize("name", [b"contacts_\xff\xfe.csv", "contacts_'; DROP TABLE raw.orders;--.csv".encode(),
-                                  b"contacts..evil.csv", "contacts_\"q\" ;.csv".encode()])
+@pytest.mark.parametrize("name", [b"contacts_\xff\xfe.csv", b"contacts_'; DROP TABLE raw.orders;--.csv",
+                                  b"contacts..evil.csv", b"contacts_\"q\" ;.csv"])
 def test_hostile_file_names_land_under_their_name(tmp_path, con, cfg, name):
     (tmp_path / "crm").mkdir()
     (tmp_path / "crm").joinpath(name.decode("utf-8", "surrogateescape")).write_bytes(
@@ -152,4 +152,17 @@ def test_a_file_without_any_from_line_is_still_rejected_whole(tmp_path, con, cfg
     write(tmp_path, "mail/box.mbox", b"just text\nno messages\n")
     (f,) = ingest_landing(con, tmp_path, cfg).files
     assert f.status == "rejected" and f.message.startswith("not_an_mbox")
+    ok(con)
+
+
+def test_a_field_beyond_the_size_limit_rejects_its_record_only(tmp_path, con):
+    from clientpulse_config import load
+
+    doc = load("sources")
+    doc["reading"]["field_size_limit"] = 1000
+    write(tmp_path, "support/tickets.csv", "ticket_id,text\nt1,short\nt2," + "x" * 5000 + "\nt3,fine\n")
+    (f,) = ingest_landing(con, tmp_path, load_landing_config(doc, mapping_dirs=[])).files
+    assert (f.landed_rows, f.raw_rows, f.rejected_rows) == (3, 2, 1)
+    (line, reason, raw_len), = q(con, "SELECT line, reason, length(raw_text) FROM raw.rejected_rows")
+    assert line == 3 and reason.startswith("field_too_large: 5000 chars") and raw_len == 5003
     ok(con)

@@ -5,7 +5,6 @@ into memory (issue 16, ingestion)."""
 from __future__ import annotations
 
 import tracemalloc
-import zipfile
 
 import duckdb
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from clientpulse_config import load
 from data_quality.landing import discover, ingest_landing, load_landing_config
 from data_quality.landing.volume import Guard, confirm, measure
+from tests.support.hostile import xlsx_zip_bomb
 from tests.support.landing import ok, q, write
 
 
@@ -99,32 +99,11 @@ def test_first_files_are_held_only_with_a_configured_ceiling(tmp_path, con):
     assert not Guard.from_options(load_landing_config(doc, mapping_dirs=[]).options).enabled
 
 
-def _zip_bomb(path, rows: int) -> None:
-    """An XLSX whose one sheet holds ``rows`` data rows (+ header), written in pieces; its
-    <dimension> lies (A1:B2), as a crafted file may."""
-    import openpyxl
-
-    openpyxl.Workbook().save(path)  # the workbook parts; the sheet is replaced below
-    with zipfile.ZipFile(path) as src:
-        parts = {n: src.read(n) for n in src.namelist() if n != "xl/worksheets/sheet1.xml"}
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for name, data in parts.items():
-            zf.writestr(name, data)
-        with zf.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                        b'<dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>contact_id'
-                        b'</t></is></c><c r="B1" t="inlineStr"><is><t>full_name</t></is></c></row>')
-            block = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, 7) for i in range(2, 10_002))
-            for _ in range(rows // 10_000):
-                sheet.write(block)
-            sheet.write(b"</sheetData></worksheet>")
-
-
 def test_an_xlsx_zip_bomb_is_held_without_being_inflated_into_memory(tmp_path, con, cfg):
     write(tmp_path, "crm/contacts.csv", _contacts(300))
     ingest_landing(con, tmp_path, cfg)
     bomb = tmp_path / "crm" / "contacts_bomb.xlsx"
-    _zip_bomb(bomb, 1_000_000)
+    xlsx_zip_bomb(bomb, 1_000_000)
     f = next(f for f in discover(tmp_path, cfg) if f.relpath == "crm/contacts_bomb.xlsx")
     tracemalloc.start()
     vol = measure(f)
