@@ -32,6 +32,8 @@ _SENT_START = re.compile(r"(?:^|[.!?] )$")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _POS_REJECT = {"NPRO", "VERB", "INFN", "ADVB", "PRTF", "PRTS", "PREP", "CONJ", "PRCL", "INTJ", "ADJF", "ADJS",
                "COMP", "GRND", "NUMR", "PRED"}
+_POSSESSIVE = frozenset({"ваш", "ваша", "ваше", "ваши", "вашего", "вашей", "вашу", "наш", "наша", "наше", "наши",
+                         "нашего", "нашей", "нашу", "your", "our", "their", "its"})
 _PEOPLE_PLACES = {"Name", "Surn", "Patr", "Geox"}
 
 
@@ -109,7 +111,10 @@ class CompetitorPatterns:
             if words[0].islower() and (lang != "ru" or _HAS_LETTER.search(words[0]) is None
                                        or re.search("[а-я]", words[0])):
                 return None                         # lowercase only as a Latin token in Russian text
-            if any(w.lower() in self.stop for w in words[:1]) or all(w.lower() in self.stop for w in words):
+            first = words[0].lower()
+            # a stop word alone, or opening a name as a possessive («Ваш тариф», "Our team"); «Мой Склад» stays
+            if all(w.lower() in self.stop for w in words) or (first in self.stop and (
+                    len(words) == 1 or first in _POSSESSIVE)):
                 return None
             if self.stop_re is not None and self.stop_re.fullmatch(words[0]):
                 return None
@@ -119,7 +124,7 @@ class CompetitorPatterns:
             if re.fullmatch(r"[А-Яа-я]+(?:-[А-Яа-я]+)?", w):
                 recased, pos, person_place = self._word(w)
                 if not quoted:
-                    if person_place or recased.lower() in self.stop:
+                    if person_place or (len(words) == 1 and recased.lower() in self.stop):
                         return None
                     if len(words) == 1 and pos in _POS_REJECT:
                         return None

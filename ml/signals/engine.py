@@ -42,6 +42,7 @@ _NEG_LOOKBACK_RE = re.compile(
     r"\b(?:не|нет|ни|no|not|never|don't|dont|doesn't|didn't|won't|без)\b(?! (?:могу|можем|может|могли|получается|"
     r"получилось|удается|удалось|выходит|работает|can|able|work))")
 _CLAUSE_BREAK_RE = re.compile(r"[.!?;:,]")
+_CONDITION_RE = re.compile(r"\b(?:если|пока|if|unless|until)\b")
 # fast paths (exactly equivalent to the translate() based definitions above)
 _TRANS_ANY_RE = re.compile("[" + re.escape("".join(chr(c) for c in _TRANS)) + "]")
 _CYR_NOT_RU_RE = re.compile("[\u0400-\u042f\u0450-\u047f]")       # U+0400..U+047F minus а..я
@@ -321,9 +322,15 @@ class SignalEngine:
 
     # ------------------------------------------------------------------ markers
     def _negated(self, norm: str, start: int) -> bool:
+        """A negation just before the hit cancels it - not inside a condition («если не вернёте деньги»,
+        "unless you refund"): that is the demand itself."""
         before = norm[max(0, start - self.neg_window):start]
         parts = _CLAUSE_BREAK_RE.split(before)
-        return bool(_NEG_LOOKBACK_RE.search(parts[-1]))
+        m = _NEG_LOOKBACK_RE.search(parts[-1])
+        if m is None:
+            return False
+        clause = _CLAUSE_BREAK_RE.split(norm[max(0, start - 2 * self.neg_window - 40):start])[-1]
+        return _CONDITION_RE.search(clause) is None
 
     def markers(self, norm: str, grams: set[str] | None = None, cased: str | None = None,
                 lang: str = "ru") -> dict[str, list[str]]:
