@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from .charts import CHARTS, Chart
@@ -69,7 +71,7 @@ def _cell(column: str, value: object, lang: str) -> str:
         return t(DIRECTION.get(str(value), "none"), lang)
     if column in CODE_COLUMNS:
         return code(value, lang)
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
         return f"{value:,.0f}".replace(",", "\u202f")
     return str(value)
 

@@ -66,11 +66,14 @@ def crossed(con: duckdb.DuckDBPyConnection, as_of: dt.date, limit: int) -> Block
         from {table} where as_of::date = ? order by value_at_risk desc nulls last limit {int(limit)}""",
                  [as_of], need=("full_name", "manager", "previous_stage", "risk_stage", "value_at_risk", "reasons"))
     if isinstance(frame, Missing):
-        digests = read(con, "ml.alert_digests", "select count(*) as n from ml.alert_digests where as_of::date = ?",
-                       [as_of], need=("as_of",))
-        n = 0 if isinstance(digests, Missing) else int(digests.n.iloc[0])
-        if n:
-            return Block("crossed", text={lang: t("crossed_digest", lang, n=n) for lang in LANGS})
+        # a first run posts one digest per manager instead (ml.alert_digests): show those
+        digests = read(con, "ml.alert_digests", f"""
+            select manager, customers, round(value_at_risk, 0) as value_at_risk from ml.alert_digests
+            where as_of::date = ? order by value_at_risk desc nulls last limit {int(limit)}""",
+                       [as_of], need=("as_of", "manager", "customers", "value_at_risk"))
+        if not isinstance(digests, Missing):
+            n = con.execute("select count(*) from ml.alert_digests where as_of::date = ?", [as_of]).fetchone()[0]
+            return Block("crossed", digests, text={lang: t("crossed_digest", lang, n=n) for lang in LANGS})
         return _empty("crossed", frame)
     return Block("crossed", frame)
 

@@ -164,6 +164,8 @@ def test_digest_numbers(con):
     assert movers.full_name.tolist() == ["Борис", "Анна", "Глеб"]  # c2 kept its stage
     assert movers.direction.tolist() == ["worse", "worse", "better"]
     assert "ALARM" in report.html and "ТРЕВОГА" in report.html
+    assert "<td>прощальное письмо</td><td>3</td><td>2</td><td>650</td>" in report.html
+    assert "<td>reactivation</td><td>2</td><td>1</td><td>550</td>" in report.html
 
 
 def test_first_run_explains_the_migration_and_falls_back_for_movers():
@@ -223,3 +225,17 @@ def test_real_page_is_self_contained(con):
     assert "window.vegaEmbed=" in page and len(page) > 500_000
     assert not re.search(r"<script[^>]+src=", page) and not re.search(r"""(src|href)\s*=\s*["']?https?:""", page)
     assert not re.search(r'<link[^>]+rel="stylesheet"', page)
+
+
+def test_first_run_shows_the_manager_digests_instead_of_alerts(con):
+    con.execute("delete from ml.alerts")
+    con.execute("""create table ml.alert_digests as select * from (values
+        (DATE '2026-11-15', 'Иванов', 2, 300.0), (DATE '2026-11-15', null, 1, 900.0),
+        (DATE '2026-10-15', 'Старый', 9, 1.0)) t(as_of, manager, customers, value_at_risk)""")
+    report = render(con, AS_OF, javascript=FAKE_JS)
+    crossed = {b.key: b for b in report.blocks}["crossed"]
+    assert crossed.table.customers.tolist() == [1, 2] and crossed.table.manager.tolist()[1] == "Иванов"
+    assert crossed.text["en"] == TEXT["crossed_digest"]["en"].format(n=2)
+    con.execute("delete from ml.alert_digests")
+    crossed = {b.key: b for b in render(con, AS_OF, javascript=FAKE_JS).blocks}["crossed"]
+    assert crossed.table is None and crossed.empty["en"] == "Table ml.alerts has no rows for this date."
