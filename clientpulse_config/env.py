@@ -30,7 +30,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("CLIENTPULSE_AS_OF", None, "as-of date of a one-off `clientpulse run` (YYYY-MM-DD)"),
     Variable("CLIENTPULSE_CONFIG_DIR", None,
              "your own copies of the YAML configs; each file is merged over the shipped one in `config/`"),
-    Variable("CLIENTPULSE_LOG_LEVEL", "INFO", "console log level of `clientpulse run` and `backfill`"),
+    Variable("CLIENTPULSE_LOG_LEVEL", "INFO", "level of Dagster's event log in the run log file of `clientpulse run` and `backfill`"),
     Variable("CLIENTPULSE_ALERT_WEBHOOK", None, "post alerts to this Slack-compatible or Telegram webhook"),
     Variable("CLIENTPULSE_ALERT_KIND", "slack", "`slack` or `telegram`: the webhook's message format"),
     Variable("CLIENTPULSE_ALERT_CHAT_ID", None, "Telegram chat id for the Bot API"),

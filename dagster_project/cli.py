@@ -228,7 +228,7 @@ def _run_partition(as_of: dt.date, environment, label: str, instance, lock, sign
     finally:
         view.stop()
     elapsed = time.perf_counter() - started
-    if signals.received:
+    if signals.received and not (result is not None and result.success):
         run = instance.get_run_by_id(run_id)
         if run is not None and run.status != dg.DagsterRunStatus.CANCELED:
             instance.report_run_canceled(run, message=f"{signal_name(signals.received)} received: run canceled")
@@ -243,7 +243,8 @@ def _run_partition(as_of: dt.date, environment, label: str, instance, lock, sign
         return 1
     say(f"as of {as_of}: succeeded in {elapsed:.1f}s (run {run_id}), {len(view.steps)} steps, "
         f"{len(view.warnings)} warning(s); log {log}")
-    return 0
+    # a signal after the last step: this run is complete, the command stops here
+    return signals.exit_code if signals.received else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import TextIO
 
 WARNING_WIDTH = 160
+WARNINGS_PER_STEP = 3  # a step that warns more gets one "N more" line
+# library notices about Dagster itself, not about the data: log file only
+LIBRARY_NOTICES = ("Logging an `AssetObservation` instead of an `AssetCheckResult`",)
 
 
 # ---------------------------------------------------------------- root cause of a failure
@@ -169,6 +172,7 @@ class RunConsole:
     failures: list[tuple[str, RootCause]] = field(default_factory=list)
     run_failure: RootCause | None = None
     _seen: set = field(default_factory=set)
+    _hidden: dict = field(default_factory=dict)
     _progress: object | None = None
     _tasks: dict = field(default_factory=dict)
 
@@ -247,14 +251,20 @@ class RunConsole:
         seconds = (state.finished or state.started) - state.started
         mark = {"ok": "ok", "FAILED": "FAILED", "skipped": "skipped"}[state.status]
         self.print(f"{self._counter()} {mark:<7} {step:<44} {_fmt_seconds(seconds):>7}")
+        hidden = self._hidden.pop(step, 0)
+        if hidden:
+            self.print(f"        warning {step}: {hidden} more warning(s) in the log")
 
     def warn(self, step: str, message: str) -> None:
         text = _brief(message)
         key = (step, text)
-        if not text or key in self._seen:
+        if not text or key in self._seen or text.startswith(LIBRARY_NOTICES):
             return
         self._seen.add(key)
         self.warnings.append(key)
+        if sum(1 for s, _ in self.warnings if s == step) > WARNINGS_PER_STEP:
+            self._hidden[step] = self._hidden.get(step, 0) + 1
+            return
         self.print(f"        warning {step}: {text}")
 
     def failure_lines(self) -> list[str]:

@@ -20,3 +20,14 @@ def generated_run(tmp_path_factory) -> PipelineRun:
     run = run_pipeline(root, landing, SAMPLE_AS_OF)
     assert run.result.success, failure_messages(run.result)
     return run
+
+
+@pytest.fixture(scope="session")
+def cli_landing(tmp_path_factory):
+    """A small generated landing folder (150 customers) for the tests that run `clientpulse` as a
+    process (console, crash and lock tests): generated once per worker, never written by a run."""
+    from sample_data import generate
+
+    landing = tmp_path_factory.mktemp("cli_landing") / "landing"
+    generate(customers=150, seed=5, out_dir=landing, end_date=SAMPLE_AS_OF)
+    return landing

@@ -72,6 +72,32 @@ def test_one_line_per_step_with_duration_warnings_once_and_the_failing_steps_cau
     assert view.warnings == [("load", "3 rows without a date")]
 
 
+def test_a_step_that_warns_a_lot_gets_one_more_line():
+    out = io.StringIO()
+    view = console.RunConsole(console.Streams(out, io.StringIO(), tty=False), total_steps=1)
+    view._handle(_Record("dbt_marts", "STEP_START"))
+    view.warn("dbt_marts", "Logging an `AssetObservation` instead of an `AssetCheckResult` for dbt test `x`")
+    for n in range(console.WARNINGS_PER_STEP + 5):
+        view.warn("dbt_marts", f"{n + 1} rows of stg_orders without a customer")
+    view._handle(_Record("dbt_marts", "STEP_SUCCESS"))
+    lines = out.getvalue().splitlines()
+    assert len(lines) == console.WARNINGS_PER_STEP + 2, lines
+    assert lines[-2].startswith("[1/1] ok      dbt_marts")
+    assert lines[-1] == "        warning dbt_marts: 5 more warning(s) in the log"
+    assert len(view.warnings) == console.WARNINGS_PER_STEP + 5
+
+
+class _Record:
+    """The two attributes of a Dagster event-log entry the console reads, for a step event."""
+
+    def __init__(self, step: str, kind: str):
+        self.step_key = step
+        self.level = 20
+        self.timestamp = 1000.0 if kind == "STEP_START" else 1002.5
+        self.dagster_event = type("Event", (), {"event_type_value": kind, "step_key": step,
+                                                "event_specific_data": None})()
+
+
 def test_long_warnings_are_cut():
     out = io.StringIO()
     view = console.RunConsole(console.Streams(out, io.StringIO(), tty=False))
@@ -97,3 +123,17 @@ def test_log_path_lives_beside_the_warehouse_or_falls_back(tmp_path, writable):
     path = console.log_path_for(data_dir, "2026-11-15", "7583479d-87b3-4897", fallback=tmp_path / "home")
     expected = (data_dir if writable else tmp_path / "home") / "logs" / "run-2026-11-15-7583479d.log"
     assert path == expected and path.parent.is_dir()
+
+
+def test_on_a_terminal_the_spinner_runs_and_the_step_lines_stay():
+    out = io.StringIO()
+    view = console.RunConsole(console.Streams(out, io.StringIO(), tty=True), total_steps=1)
+    view.start()
+    try:
+        view._handle(_Record("ingest_landing", "STEP_START"))
+        assert view._tasks  # the running step has a spinner task
+        view._handle(_Record("ingest_landing", "STEP_SUCCESS"))
+        assert not view._tasks
+    finally:
+        view.stop()
+    assert "[1/1] ok      ingest_landing" in out.getvalue() and "2.5s" in out.getvalue()
