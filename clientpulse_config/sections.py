@@ -847,9 +847,19 @@ class RunGuard(Section):
     cancel_grace_seconds: PositiveFloat
 
 
+class Freshness(Section):
+    warn_after_hours: PositiveInt
+    fail_after_hours: PositiveInt
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        return _in_order(self, "warn_after_hours", "fail_after_hours")
+
+
 class Pipeline(Section):
     as_of: PipelineAsOf
     schedule: Schedule
+    freshness: Freshness
     run: RunGuard
     freshness: Freshness
 

@@ -1,5 +1,7 @@
 -- Every staging CRM contact row has exactly one quality row (matched on file + line) and no
 -- quality row comes from nowhere: quarantined records are flagged, never dropped.
+{# reads several models: Dagster shows it as a check on quality_contact_records (dagster-dbt reads meta.dagster.ref) #}
+{{ config(meta={'dagster': {'ref': {'name': 'quality_contact_records'}}}) }}
 with s as (select _source_file, _line from {{ ref('stg_crm_contacts') }}),
 q as (select _source_file, _line, count(*) as n from {{ ref('quality_contact_records') }} group by all)
 select 'missing' as problem, s._source_file, s._line from s

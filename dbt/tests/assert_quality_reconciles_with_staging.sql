@@ -1,6 +1,8 @@
 -- Quarantine, not loss: the quality models hold exactly the staging CRM contact rows (each once),
 -- the per-file and per-manager marts add up to them, every golden record has a completeness row,
 -- and the coverage «точка А» adds up to core.customer_identity / core.customers.
+{# reads several models: Dagster shows it as a check on quality_coverage (dagster-dbt reads meta.dagster.ref) #}
+{{ config(meta={'dagster': {'ref': {'name': 'quality_coverage'}}}) }}
 with staging as (select count(*) as n from {{ ref('stg_crm_contacts') }}),
 records as (select count(*) as n, count(distinct (_source_file, _line)) as keys from {{ ref('quality_contact_records') }}),
 by_source as (select coalesce(sum(contacts), 0) as n from {{ ref('quality_by_source') }}),

@@ -1,5 +1,7 @@
 -- The matrix cells add up to the customers with a purchase, and those plus the customers without
 -- purchases add up to core.customers.
+{# reads several models: Dagster shows it as a check on mart_risk_value_matrix (dagster-dbt reads meta.dagster.ref) #}
+{{ config(meta={'dagster': {'ref': {'name': 'mart_risk_value_matrix'}}}) }}
 with matrix as (select coalesce(sum(customers), 0) as n, coalesce(sum(revenue), 0) as revenue from {{ ref('mart_risk_value_matrix') }}),
 positions as (
     select count(*) filter (where risk_stage is not null) as buyers,

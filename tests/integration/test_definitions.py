@@ -20,7 +20,7 @@ CONTRACT_ASSETS = {
     "quality/quality_coverage": "quality",
     "ml/churn_scores": "ml",
     "ml/alerts": "ml",
-    "marts/customer_360": "serving",
+    "marts/customer_360": "marts",  # a mart; the serving group is the published files
     "serving/published_database": "serving",
     "serving/crm_import_file": "serving",
 }

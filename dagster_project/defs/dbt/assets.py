@@ -14,6 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from clientpulse_config.dbt_vars import analytics_vars
 from dagster_project.as_of import partition_date
+from dagster_project.asset_metadata import table_metadata
 from dagster_project.defs.partitions import AS_OF_STEP
 from dagster_project.resources import PipelineSettings, Warehouse
 
@@ -34,9 +35,32 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
     # thresholds from config/analytics.yaml (a user's CLIENTPULSE_CONFIG_DIR copy wins) + the as-of date
     dbt_vars = analytics_vars(as_of, settings.user_config_dir)
     context.log.info(f"dbt build as of {as_of}")
-    yield from dbt.cli(
-        ["build", "--indirect-selection", "buildable", "--vars", json.dumps(dbt_vars)], context=context
-    ).stream()
+    events = dbt.cli(["build", "--indirect-selection", "buildable", "--vars", json.dumps(dbt_vars)],
+                     context=context).stream()
+    yield from with_table_metadata(events, warehouse)
+
+
+def with_table_metadata(events, warehouse: Warehouse):
+    """Attach `dagster/row_count` and `dagster/column_schema` to every model and seed the step built.
+
+    Not dagster-dbt's `fetch_row_counts()` / `fetch_column_metadata()`: they query through dbt's
+    adapter inside this process, and dbt-duckdb keeps that connection open after the step, so the
+    next step's own connection to the same file fails ("Can't open a connection to same database
+    file with a different configuration"). Instead the events are held until the dbt process has
+    ended (it holds DuckDB's one write lock) and the counts and columns are read from the warehouse
+    with the step's own connection; column descriptions come from the dbt YAML (docs/dagster_ui.md).
+    """
+    events = list(events)  # the dbt process has exited: the warehouse is free again
+    nodes = json.loads(MANIFEST.read_text(encoding="utf-8"))["nodes"]
+    with warehouse.connect() as con:
+        for event in events:
+            unique_id = (getattr(event, "metadata", None) or {}).get("unique_id")
+            node = nodes.get(str(getattr(unique_id, "value", unique_id)))
+            if isinstance(event, dg.Output | dg.AssetMaterialization) and node and node["resource_type"] in ("model", "seed"):
+                described = {c: v.get("description") or None for c, v in (node.get("columns") or {}).items()}
+                event = event.with_metadata({**event.metadata, **table_metadata(
+                    con, node["schema"], node.get("alias") or node["name"], described)})
+            yield event
 
 
 def _layer_assets(name: str, select: str):

@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from dagster_project.as_of import partition_date
+from dagster_project.asset_metadata import tables_metadata
 from dagster_project.defs.partitions import AS_OF_STEP
 from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from dagster_project.warehouse import ensure_schema, table_exists
@@ -89,6 +90,7 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse,
         if truth.is_file():
             truth_metrics = evaluate_tables(con, "core.customer_identity", truth)
         counts = {t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0] for t in IDENTITY_OUTPUTS}
+        meta = tables_metadata(con, "core", counts)
 
     context.log.info(f"identity: {counts}, stats {stats}, truth {truth_metrics}")
     stability = id_stability(stats, previous_records, config)
@@ -120,16 +122,16 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse,
     yield dg.MaterializeResult(
         asset_key=["core", "customer_identity"],
         metadata={
-            "dg/row_count": counts["customer_identity"],
+            **meta["customer_identity"],
             "stats": dg.MetadataValue.json({k: v for k, v in stats.items() if isinstance(v, (int, float, str))}),
             "identity_method": method,
             **({"accuracy_vs_truth": dg.MetadataValue.json(truth_metrics)} if truth_metrics else {}),
         },
     )
-    yield dg.MaterializeResult(asset_key=["core", "customers"], metadata={"dg/row_count": counts["customers"]})
-    yield dg.MaterializeResult(asset_key=["core", "customer_aliases"], metadata={"dg/row_count": counts["customer_aliases"]})
+    yield dg.MaterializeResult(asset_key=["core", "customers"], metadata={**meta["customers"]})
+    yield dg.MaterializeResult(asset_key=["core", "customer_aliases"], metadata={**meta["customer_aliases"]})
     yield dg.MaterializeResult(
-        asset_key=["core", "identity_review_pairs"], metadata={"dg/row_count": counts["identity_review_pairs"]}
+        asset_key=["core", "identity_review_pairs"], metadata={**meta["identity_review_pairs"]}
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from dagster_project.asset_metadata import table_metadata
 from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from data_quality.landing import (
     RAW_TABLES,
@@ -103,7 +104,7 @@ def ingest_landing_asset(context: dg.AssetExecutionContext, warehouse: Warehouse
         for table, key in TABLE_KEYS.items():
             files = [f for f in report.files if f.table == table and f.status != "deleted"]
             yield dg.MaterializeResult(asset_key=key, metadata={
-                "dagster/row_count": dg.MetadataValue.int(_count(con, table)),
+                **table_metadata(con, "raw", table),
                 "files": dg.MetadataValue.int(len(files)),
                 "files_changed": dg.MetadataValue.int(sum(f.status != "unchanged" for f in files)),
                 "landed_rows": dg.MetadataValue.int(sum(f.landed_rows for f in files)),
@@ -115,7 +116,7 @@ def ingest_landing_asset(context: dg.AssetExecutionContext, warehouse: Warehouse
         reasons = con.execute("SELECT source, reason, count(*) FROM raw.rejected_rows "
                               "GROUP BY ALL ORDER BY 3 DESC LIMIT 50").fetchall()
         yield dg.MaterializeResult(asset_key=REJECTED_KEY, metadata={
-            "dagster/row_count": dg.MetadataValue.int(_count(con, "rejected_rows")),
+            **table_metadata(con, "raw", "rejected_rows"),
             "rejected_files": dg.MetadataValue.int(len(rejected_files)),
             "rejected_file_list": dg.MetadataValue.md(
                 _markdown(["file", "reason"], [(f.path, f.message) for f in rejected_files], width=120)),
@@ -123,7 +124,7 @@ def ingest_landing_asset(context: dg.AssetExecutionContext, warehouse: Warehouse
             "preview": dg.MetadataValue.md(_preview(con, "rejected_rows", 10)),
         })
         yield dg.MaterializeResult(asset_key=REGISTRY_KEY, metadata={
-            "dagster/row_count": dg.MetadataValue.int(_count(con, "file_registry")),
+            **table_metadata(con, "raw", "file_registry"),
             "fingerprint": dg.MetadataValue.text(landing_fingerprint(settings.landing, cfg)),
             "files": dg.MetadataValue.md(_files_table(report)),
             "warnings": dg.MetadataValue.int(len(report.warnings)),

@@ -10,6 +10,7 @@ import json
 import dagster as dg
 
 from dagster_project.as_of import partition_date
+from dagster_project.asset_metadata import table_metadata, tables_metadata
 from dagster_project.defs.partitions import AS_OF_STEP
 from dagster_project.ml_data import load_customer_facts, load_message_texts, replace_snapshot
 from dagster_project.resources import PipelineSettings, Warehouse
@@ -50,6 +51,7 @@ def message_signals(context: dg.AssetExecutionContext, warehouse: Warehouse,
         texts = load_message_texts(con, as_of)
         signals = with_reply_columns(score_messages(texts, config=config), texts, settings.config("health")["replies"])
         rows = replace_table(con, "ml", "message_signals", signals)
+        meta = table_metadata(con, "ml", "message_signals")
         # optional outside model (off by default): anonymised second opinion on the flagged messages
         provider = provider_from_config(config, api_key=settings.llm_api_key)
         llm = second_opinion(signals, texts, provider, int((config.get("llm") or {}).get("max_messages", 200)))
@@ -57,7 +59,7 @@ def message_signals(context: dg.AssetExecutionContext, warehouse: Warehouse,
     markers = [c for c in signals.columns if c.startswith(("is_", "asks_", "mentions_")) or c.endswith(("_complaint", "_request"))]
     return dg.MaterializeResult(
         metadata={
-            "dg/row_count": rows,
+            **meta,
             "by_channel": dg.MetadataValue.json(signals["channel"].value_counts().to_dict() if rows else {}),
             "marker_counts": dg.MetadataValue.json({m: int(signals[m].sum()) for m in markers}),
             "llm_second_opinions": len(llm),
@@ -103,20 +105,21 @@ def customer_health(context: dg.AssetExecutionContext, warehouse: Warehouse, set
         }
         replace_snapshot(con, "ml", "health_history", scores.drop(columns=["as_of"], errors="ignore"), as_of)
         counts["health_history"] = con.execute("SELECT count(*) FROM ml.health_history").fetchone()[0]
+        meta = tables_metadata(con, "ml", counts)
 
     bands = scores["health_band"].value_counts().to_dict() if len(scores) else {}
     yield dg.MaterializeResult(
         asset_key=["ml", "health_scores"],
-        metadata={"dg/row_count": counts["health_scores"], "bands": dg.MetadataValue.json(bands)},
+        metadata={**meta["health_scores"], "bands": dg.MetadataValue.json(bands)},
     )
-    yield dg.MaterializeResult(asset_key=["ml", "health_factors"], metadata={"dg/row_count": counts["health_factors"]})
-    yield dg.MaterializeResult(asset_key=["ml", "health_history"], metadata={"dg/row_count": counts["health_history"]})
+    yield dg.MaterializeResult(asset_key=["ml", "health_factors"], metadata={**meta["health_factors"]})
+    yield dg.MaterializeResult(asset_key=["ml", "health_history"], metadata={**meta["health_history"]})
     events = health.reply_events
     unanswered = int(events["is_unanswered"].sum()) if len(events) else 0
     yield dg.MaterializeResult(asset_key=["ml", "reply_events"],
-                               metadata={"dg/row_count": counts["reply_events"], "unanswered_turns": unanswered})
+                               metadata={**meta["reply_events"], "unanswered_turns": unanswered})
     yield dg.MaterializeResult(asset_key=["ml", "customer_reply_quality"],
-                               metadata={"dg/row_count": counts["customer_reply_quality"]})
+                               metadata={**meta["customer_reply_quality"]})
 
 
 VERDICT = dg.AssetKey(["marts", "customer_verdict"])
@@ -236,6 +239,7 @@ def customer_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, set
             "alert_digests": _write_typed(con, "alert_digests", out.digests, DIGEST_COLUMNS),
             "alert_history": _write_typed(con, "alert_history", out.history, HISTORY_COLUMNS, snapshot_as_of=as_of),
         }
+        meta = tables_metadata(con, "ml", counts)
     posted = notify(out, settings.alert_webhook, settings.alert_kind, settings.alert_chat_id, config)
     if posted:
         context.log.info(f"posted {posted} alert / digest messages")
@@ -244,13 +248,13 @@ def customer_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, set
     preview = shown[["manager", "message"]].head(10).to_markdown(index=False) if len(shown) else "nothing to send"
     yield dg.MaterializeResult(
         asset_key=["ml", "alerts"],
-        metadata={"dg/row_count": counts["alerts"], "first_run": out.first_run, "verdict_source": source,
+        metadata={**meta["alerts"], "first_run": out.first_run, "verdict_source": source,
                   "posted_messages": posted, "managers": int(out.alerts["manager"].nunique()) if len(out.alerts) else 0,
                   "decisions": dg.MetadataValue.json({str(k): int(v) for k, v in decisions.items()}),
                   "preview": dg.MetadataValue.md(preview)},
     )
-    yield dg.MaterializeResult(asset_key=["ml", "alert_digests"], metadata={"dg/row_count": counts["alert_digests"]})
-    yield dg.MaterializeResult(asset_key=["ml", "alert_history"], metadata={"dg/row_count": counts["alert_history"]})
+    yield dg.MaterializeResult(asset_key=["ml", "alert_digests"], metadata={**meta["alert_digests"]})
+    yield dg.MaterializeResult(asset_key=["ml", "alert_history"], metadata={**meta["alert_history"]})
 
 
 def _degraded_check(asset: str, check: str, method: str, reason: str, **metadata) -> dg.AssetCheckResult:
@@ -302,20 +306,21 @@ def customer_segments(context: dg.AssetExecutionContext, warehouse: Warehouse, s
             "cluster_profiles": replace_table(con, "ml", "cluster_profiles", profiles.assign(as_of=as_of)),
             "customer_btyd": replace_table(con, "ml", "customer_btyd", btyd_frame.assign(as_of=as_of)),
         }
-    yield dg.MaterializeResult(asset_key=["ml", "customer_features"], metadata={"dg/row_count": counts["customer_features"], "columns": len(features.columns)})
+        meta = tables_metadata(con, "ml", counts)
+    yield dg.MaterializeResult(asset_key=["ml", "customer_features"], metadata={**meta["customer_features"], "columns": len(features.columns)})
     yield dg.MaterializeResult(
         asset_key=["ml", "customer_clusters"],
-        metadata={"dg/row_count": counts["customer_clusters"], "sizes": dg.MetadataValue.json(assignments["cluster_name"].value_counts().to_dict())},
+        metadata={**meta["customer_clusters"], "sizes": dg.MetadataValue.json(assignments["cluster_name"].value_counts().to_dict())},
     )
     summary = profiles[[c for c in ("cluster_name", "size", "description") if c in profiles.columns]]
     yield dg.MaterializeResult(
         asset_key=["ml", "cluster_profiles"],
-        metadata={"dg/row_count": counts["cluster_profiles"], "profiles": dg.MetadataValue.md(summary.to_markdown(index=False))},
+        metadata={**meta["cluster_profiles"], "profiles": dg.MetadataValue.md(summary.to_markdown(index=False))},
     )
     params = features.attrs.get("btyd_params") or {}
     yield dg.MaterializeResult(
         asset_key=["ml", "customer_btyd"],
-        metadata={"dg/row_count": counts["customer_btyd"], "btyd_status": btyd_status,
+        metadata={**meta["customer_btyd"], "btyd_status": btyd_status,
                   "btyd_params": dg.MetadataValue.json({k: float(v) for k, v in params.items()}),
                   "repeaters": int(features.attrs.get("btyd_repeaters") or 0)},
     )
@@ -373,14 +378,15 @@ def churn_and_toxicity(context: dg.AssetExecutionContext, warehouse: Warehouse, 
         }
         replace_snapshot(con, "ml", "model_runs", runs, as_of)
         counts["model_runs"] = con.execute("SELECT count(*) FROM ml.model_runs").fetchone()[0]
+        meta = tables_metadata(con, "ml", counts)
 
-    yield dg.MaterializeResult(asset_key=["ml", "churn_scores"], metadata={"dg/row_count": counts["churn_scores"], **_metrics_metadata(churn_model)})
-    yield dg.MaterializeResult(asset_key=["ml", "toxicity_scores"], metadata={"dg/row_count": counts["toxicity_scores"], **_metrics_metadata(tox_model)})
-    yield dg.MaterializeResult(asset_key=["ml", "model_runs"], metadata={"dg/row_count": counts["model_runs"]})
+    yield dg.MaterializeResult(asset_key=["ml", "churn_scores"], metadata={**meta["churn_scores"], **_metrics_metadata(churn_model)})
+    yield dg.MaterializeResult(asset_key=["ml", "toxicity_scores"], metadata={**meta["toxicity_scores"], **_metrics_metadata(tox_model)})
+    yield dg.MaterializeResult(asset_key=["ml", "model_runs"], metadata={**meta["model_runs"]})
     for m, asset in ((churn_model, "churn_scores"), (tox_model, "toxicity_scores")):
         yield _degraded_check(asset, f"{m.kind}_method", m.model_kind, m.fallback_reason)
     top = drivers[drivers["segment"] == "__all__"].head(20) if len(drivers) else drivers
     yield dg.MaterializeResult(
         asset_key=["ml", "model_drivers"],
-        metadata={"dg/row_count": counts["model_drivers"], "top_drivers": dg.MetadataValue.md(top.to_markdown(index=False) if len(top) else "none")},
+        metadata={**meta["model_drivers"], "top_drivers": dg.MetadataValue.md(top.to_markdown(index=False) if len(top) else "none")},
     )

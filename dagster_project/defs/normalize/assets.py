@@ -4,6 +4,7 @@ the `normalized` schema."""
 
 import dagster as dg
 
+from dagster_project.asset_metadata import tables_metadata
 from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
 from dagster_project.warehouse import replace_table
 
@@ -31,6 +32,7 @@ def contact_normalization(context: dg.AssetExecutionContext, warehouse: Warehous
     with warehouse.connect() as con:
         tables = build_lookups(con, settings.config("normalization"))
         counts = {name: replace_table(con, "normalized", name, frame) for name, frame in tables.items()}
+        meta = tables_metadata(con, "normalized", counts)
     phones, emails, names, managers = (tables[t] for t in ("phone_lookup", "email_lookup", "contact_names", "manager_lookup"))
     phone_kinds = phones["phone_kind"].value_counts().to_dict() if len(phones) else {}
     email_status = emails["email_status"].value_counts().to_dict() if len(emails) else {}
@@ -39,19 +41,19 @@ def contact_normalization(context: dg.AssetExecutionContext, warehouse: Warehous
     context.log.info(f"normalised {counts}")
     yield dg.MaterializeResult(
         asset_key=["normalized", "phone_lookup"],
-        metadata={"dg/row_count": counts["phone_lookup"], "phone_kinds": dg.MetadataValue.json(phone_kinds)},
+        metadata={**meta["phone_lookup"], "phone_kinds": dg.MetadataValue.json(phone_kinds)},
     )
     yield dg.MaterializeResult(
         asset_key=["normalized", "email_lookup"],
-        metadata={"dg/row_count": counts["email_lookup"], "email_status": dg.MetadataValue.json(email_status)},
+        metadata={**meta["email_lookup"], "email_status": dg.MetadataValue.json(email_status)},
     )
     yield dg.MaterializeResult(
         asset_key=["normalized", "contact_names"],
-        metadata={"dg/row_count": counts["contact_names"], "placeholder_names": placeholders},
+        metadata={**meta["contact_names"], "placeholder_names": placeholders},
     )
-    yield dg.MaterializeResult(asset_key=["normalized", "text_contacts"], metadata={"dg/row_count": counts["text_contacts"]})
-    yield dg.MaterializeResult(asset_key=["normalized", "extra_contacts"], metadata={"dg/row_count": counts["extra_contacts"]})
+    yield dg.MaterializeResult(asset_key=["normalized", "text_contacts"], metadata={**meta["text_contacts"]})
+    yield dg.MaterializeResult(asset_key=["normalized", "extra_contacts"], metadata={**meta["extra_contacts"]})
     yield dg.MaterializeResult(
         asset_key=["normalized", "manager_lookup"],
-        metadata={"dg/row_count": counts["manager_lookup"], "managers": int(managers["manager"].nunique()) if len(managers) else 0},
+        metadata={**meta["manager_lookup"], "managers": int(managers["manager"].nunique()) if len(managers) else 0},
     )

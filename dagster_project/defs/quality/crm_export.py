@@ -42,6 +42,7 @@ def crm_import_file(context: dg.AssetExecutionContext, warehouse: Warehouse,
         metadata={
             "as_of": as_of.isoformat(),
             "customers": len(frame),
+            "dagster/row_count": len(frame),  # rows of each import file
             "customers_flagged": flagged,
             "export_dir": dg.MetadataValue.path(str(warehouse.data_dir / EXPORT_DIR)),
             **{f"{r.target}_path": dg.MetadataValue.path(str(r.path)) for r in results},
