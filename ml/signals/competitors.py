@@ -135,8 +135,8 @@ class CompetitorPatterns:
                 out.append(w)
         name = " ".join(out)
         key = self._key(name)
-        if not key or key in self.own:
-            return None
+        if not key or any(key == own or key.startswith(own + " ") for own in self.own):
+            return None                 # our company or one of its products («ClientPulse Enterprise»)
         for canon, rx in self.aliases:
             if rx.fullmatch(key) or rx.fullmatch(name.lower()):
                 return canon
