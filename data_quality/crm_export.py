@@ -1,38 +1,100 @@
 """The CRM import file: the normalised base written back as amoCRM / Bitrix24 CSVs.
 
-One row per golden customer (``core.customers``) with its data-quality flags and completeness
-(``quality.quality_customer_completeness``). Column sets, encodings and delimiters are
-configuration: ``config/crm_export.yaml``. Files go to ``<data dir>/export/`` and are replaced
+One row per golden customer (``core.customers``) that has something to write (a real name, a
+valid phone or a valid e-mail; the others are left out and counted). A customer that came from
+the CRM is keyed by the CRM's own contact id (``crm_id``: the surviving CRM record of the
+customer, see ``SURVIVOR_RULE``) so a re-import updates the contact instead of creating a new
+one; when identity resolution merged several CRM records into one customer, the merge list file
+says which records are one customer and which survives. The manager is the normalised one of
+``marts.customer_verdict`` (one spelling per manager), every valid phone and e-mail of the
+customer goes into the target's phone / e-mail columns (``phone_1`` … / ``email_1`` …), and the
+tags are Russian: segment, risk stage, action level, data-quality flags.
+
+Column sets, encodings, delimiters and tag texts are configuration: ``config/crm_export.yaml``.
+Every cell goes through ``data_quality.safe_cells`` (no formula reaches a spreadsheet; an E.164
+phone of a phone column stays a phone). Files go to ``<data dir>/export/`` and are replaced
 atomically (written aside, then ``os.replace``), so a half-written file is never imported.
 """
 
+from __future__ import annotations
 
 import csv
+import fnmatch
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from data_quality.safe_cells import is_missing, safe_text
+
 CONFIG_FILE = "crm_export.yaml"
 EXPORT_DIR = "export"
+CRM_SOURCE = "crm_contact"
+SURVIVOR_RULE = ("сохраняется контакт, созданный в CRM первым (created_at), при равенстве или без даты — "
+                 "с меньшим ID")  # fmt: skip
 
 GOLDEN_FIELDS = (
-    "customer_id", "full_name", "first_name", "last_name", "middle_name", "phone_e164", "email",
+    "customer_id", "crm_id", "full_name", "first_name", "last_name", "middle_name", "phone_e164", "email",
     "birth_date", "city", "address", "postcode", "company", "manager", "completeness_score",
-    "is_reachable", "dq_flags", "dq_status", "missing_fields", "sources", "record_count",
+    "is_reachable", "dq_flags", "dq_status", "missing_fields", "sources", "record_count", "tags",
+    "segment", "risk_stage", "action_level",
 )  # fmt: skip
+MULTI_FIELD = re.compile(r"(phone|email)_([1-9][0-9]?)")
+PHONE_FIELDS = ("phone_e164",)
+MERGE_FIELDS = ("customer_id", "survivor_crm_id", "merged_crm_id", "rule", "crm", "full_name", "phone_e164",
+                "email", "manager")  # fmt: skip
 
+# One row per golden customer. The verdict, clusters and seeds may be missing (a partial run, a
+# unit test): optional_relations() swaps in an empty relation with the same columns.
 EXPORT_QUERY = """
 SELECT
     c.customer_id, c.full_name, c.first_name, c.last_name, c.middle_name, c.phone_e164, c.email,
-    c.birth_date, c.city, c.address, c.postcode, c.company, c.manager, c.sources, c.record_count,
-    q.completeness_score, q.is_reachable, q.dq_flags, q.missing_fields, q.name_valid
+    c.birth_date, c.city, c.address, c.postcode, c.company, c.manager AS manager_raw,
+    coalesce(v.manager, nullif(trim(c.manager), '')) AS manager, c.sources, c.record_count,
+    q.completeness_score, q.is_reachable, q.dq_flags, q.missing_fields, q.name_valid,
+    v.risk_stage, v.action_level, al.action_level_ru, cl.cluster_name AS segment
 FROM core.customers AS c
 LEFT JOIN quality.quality_customer_completeness AS q USING (customer_id)
+LEFT JOIN {verdict} AS v USING (customer_id)
+LEFT JOIN {clusters} AS cl USING (customer_id)
+LEFT JOIN {action_levels} AS al ON al.action_level = v.action_level
 ORDER BY c.customer_id
 """
+
+# Every CRM contact record of a customer with its landing file (which CRM it came from) and its
+# creation date (the survivor rule's key).
+CRM_RECORDS_QUERY = """
+SELECT i.customer_id, i.source_record_id AS crm_id, s._source_file AS source_file, s.created_at
+FROM core.customer_identity AS i
+LEFT JOIN (SELECT contact_id, _source_file, min(created_at) AS created_at FROM staging.stg_crm_contacts GROUP BY 1, 2) AS s
+       ON s.contact_id = i.source_record_id
+WHERE i.source = '{source}'
+"""
+
+# Every valid phone and e-mail of every record of a customer, with how often each was seen.
+CONTACTS_QUERY = """
+WITH rec AS (
+    SELECT i.customer_id, r.phone_e164, r.phone_e164_extra, r.email, r.email_key
+    FROM core.customer_identity AS i
+    JOIN intermediate.int_identity_records AS r USING (source, source_record_id)
+)
+SELECT customer_id, 'phone' AS kind, value, count(*) AS n FROM (
+    SELECT customer_id, phone_e164 AS value FROM rec UNION ALL SELECT customer_id, phone_e164_extra FROM rec
+) WHERE value IS NOT NULL GROUP BY 1, 2, 3
+UNION ALL
+SELECT customer_id, 'email', lower(trim(email)), count(*) FROM rec
+WHERE email_key IS NOT NULL AND email IS NOT NULL GROUP BY 1, 2, 3
+"""
+
+OPTIONAL = {
+    "verdict": ("marts", "customer_verdict", "customer_id VARCHAR, manager VARCHAR, risk_stage VARCHAR, action_level INTEGER"),
+    "clusters": ("ml", "customer_clusters", "customer_id VARCHAR, cluster_name VARCHAR"),
+    "action_levels": ("reference", "action_levels", "action_level INTEGER, action_level_ru VARCHAR"),
+    "reason_codes": ("reference", "dq_reason_codes", "reason_code VARCHAR, description_ru VARCHAR"),
+}
 
 
 @dataclass
@@ -44,6 +106,44 @@ class ExportResult:
     encoding: str
     delimiter: str
     unencodable_cells: int
+    overflow_values: int = 0  # phones / e-mails beyond the target's columns, joined into its last one
+    with_crm_id: int = 0  # rows keyed by the CRM's own contact id (a re-import updates them)
+
+
+@dataclass
+class ExportRun:
+    results: list[ExportResult]
+    customers: int
+    left_out: int  # nothing to write: no name, no valid phone, no valid e-mail
+    filtered: int  # dropped by include_unreachable / include_without_name
+    with_crm_id: int
+    merged_records: int  # CRM records merged into another one (rows of the merge list)
+    merge_list: Path | None = None
+    managers_raw: int = 0
+    managers: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _relation(con: Any, schema: str, table: str, columns: str) -> str:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0]
+    if exists:
+        return f"{schema}.{table}"
+    names = ", ".join(f"CAST(NULL AS {c.split()[1]}) AS {c.split()[0]}" for c in columns.split(", "))
+    return f"(SELECT {names} WHERE false)"
+
+
+def read_export_frames(con: Any, config: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, str], list[str]]:
+    """Customers, CRM records, contacts, Russian dq labels, and notes on what was missing."""
+    rel = {k: _relation(con, *v) for k, v in OPTIONAL.items()}
+    notes = [f"{'.'.join(OPTIONAL[k][:2])} missing: written without it" for k, r in rel.items() if r.startswith("(")]
+    customers = con.execute(EXPORT_QUERY.format(**rel)).df()
+    source = str(config.get("crm_source", CRM_SOURCE)).replace("'", "")
+    records = con.execute(CRM_RECORDS_QUERY.format(source=source)).df()
+    contacts = con.execute(CONTACTS_QUERY).df()
+    labels = dict(con.execute(f"SELECT reason_code, description_ru FROM {rel['reason_codes']}").fetchall())
+    return customers, records, contacts, labels, notes
 
 
 def load_export_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -56,22 +156,15 @@ def load_export_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     if not targets:
         raise ValueError(f"{CONFIG_FILE}: no targets")
     for name, target in targets.items():
-        unknown = sorted(set((target.get("columns") or {}).values()) - set(GOLDEN_FIELDS))
+        fields = set((target.get("columns") or {}).values())
+        unknown = sorted(f for f in fields - set(GOLDEN_FIELDS) if not MULTI_FIELD.fullmatch(f))
         if unknown:
-            raise ValueError(f"{CONFIG_FILE}: target {name!r} maps to unknown fields {unknown} (known: {GOLDEN_FIELDS})")
+            raise ValueError(f"{CONFIG_FILE}: target {name!r} maps to unknown fields {unknown} "
+                             f"(known: {GOLDEN_FIELDS}, phone_1 … phone_N, email_1 … email_N)")  # fmt: skip
         if not target.get("file") or not target.get("columns"):
             raise ValueError(f"{CONFIG_FILE}: target {name!r} needs `file` and `columns`")
         "".encode(target.get("encoding", "utf-8"))  # unknown codec -> LookupError now, not mid-run
     return cfg
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _as_list(value: Any) -> list[str]:
@@ -81,39 +174,163 @@ def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value] if value else []
     if hasattr(value, "__iter__"):
-        return [str(v) for v in value if not _is_missing(v)]
-    return [] if _is_missing(value) else [str(value)]
+        return [str(v) for v in value if not is_missing(v)]
+    return [] if is_missing(value) else [str(value)]
 
 
-def _format(value: Any, field: str, target: dict[str, Any]) -> str:
-    if field in ("dq_flags", "missing_fields", "sources"):
-        return str(target.get("list_separator", ",")).join(_as_list(value))
-    if _is_missing(value):
-        return ""
-    if field == "birth_date":
-        return pd.Timestamp(value).strftime(target.get("date_format", "%d.%m.%Y"))
-    if field == "is_reachable":
-        return "1" if bool(value) else "0"
-    if field == "completeness_score":
-        return f"{float(value):.0f}"
-    if field == "record_count":
-        return str(int(value))
-    return str(value)
+def _id_order(crm_id: str) -> tuple[int, int | str]:
+    """All-digit ids compare as numbers (``9`` before ``10``), others as text after them."""
+    text = str(crm_id).strip()
+    return (0, int(text)) if text.isdigit() else (1, text)
 
 
-def prepare_customers(frame: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
-    """Apply the filters and derive ``dq_status`` (``ok`` or ``review: <flags>``)."""
+def survivors(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(customer_id -> crm_id of the survivor, merge rows customer_id / survivor / merged).
+
+    ``SURVIVOR_RULE``: the CRM contact created first keeps its id (it carries the deals and the
+    history in the CRM, like identity keeps the oldest customer id); without dates the smaller id."""
+    if records is None or records.empty:
+        empty = pd.DataFrame(columns=["customer_id", "crm_id"])
+        return empty, pd.DataFrame(columns=["customer_id", "survivor_crm_id", "merged_crm_id"])
+    r = records.dropna(subset=["crm_id"]).copy()
+    r["crm_id"] = r["crm_id"].astype(str)
+    r = r.drop_duplicates(["customer_id", "crm_id"])
+    r["_created"] = pd.to_datetime(r.get("created_at"), errors="coerce")
+    r["_missing"] = r["_created"].isna()
+    r["_id"] = r["crm_id"].map(_id_order)
+    r = r.sort_values(["customer_id", "_missing", "_created", "_id"], kind="mergesort")
+    first = r.drop_duplicates("customer_id")[["customer_id", "crm_id"]]
+    merged = r.merge(first.rename(columns={"crm_id": "survivor_crm_id"}), on="customer_id")
+    merged = merged[merged["crm_id"] != merged["survivor_crm_id"]].rename(columns={"crm_id": "merged_crm_id"})
+    return first.reset_index(drop=True), merged[["customer_id", "survivor_crm_id", "merged_crm_id"]].reset_index(drop=True)
+
+
+def _contact_lists(customers: pd.DataFrame, contacts: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
+    """Per customer: every valid phone / e-mail, the golden one first, then by how often seen."""
+    phones: dict[str, list[str]] = {}
+    emails: dict[str, list[str]] = {}
+    if contacts is not None and not contacts.empty:
+        ordered = contacts.sort_values(["customer_id", "kind", "n", "value"], ascending=[True, True, False, True])
+        for (cid, kind), grp in ordered.groupby(["customer_id", "kind"], sort=False):
+            (phones if kind == "phone" else emails)[cid] = grp["value"].astype(str).tolist()
+
+    def merge(golden: Any, extra: list[str]) -> list[str]:
+        out = [] if is_missing(golden) or not str(golden) else [str(golden)]
+        return out + [v for v in extra if v not in out]
+
+    ph = pd.Series([merge(g, phones.get(c, [])) for c, g in zip(customers["customer_id"], customers["phone_e164"])],
+                   index=customers.index, dtype=object)  # fmt: skip
+    em = pd.Series([merge(None if is_missing(g) else str(g).strip().lower(), emails.get(c, []))
+                    for c, g in zip(customers["customer_id"], customers["email"])], index=customers.index, dtype=object)  # fmt: skip
+    return ph, em
+
+
+def _tags(rec: dict[str, Any], config: dict[str, Any], labels: dict[str, str]) -> list[str]:
+    """Russian tags: segment, risk stage, action level, data-quality flags (no commas inside a tag:
+    amoCRM splits tags on commas)."""
+    t = config.get("tags") or {}
+    out: list[str] = []
+    if not is_missing(rec.get("segment")) and t.get("segment"):
+        out.append(t["segment"].format(value=rec["segment"]))
+    stage = rec.get("risk_stage")
+    if not is_missing(stage) and (t.get("risk_stage") or {}).get(stage):
+        out.append(t["risk_stage"][stage])
+    level = rec.get("action_level")
+    if not is_missing(level) and t.get("action_level"):
+        label = rec.get("action_level_ru")
+        out.append(t["action_level"].format(value=int(level), label="" if is_missing(label) else label).strip(" :"))
+    if t.get("dq_flag"):
+        out += [t["dq_flag"].format(value=labels.get(f, f)) for f in _as_list(rec.get("dq_flags"))]
+    return [re.sub(r"\s*[,;]\s*", " ", x).strip() for x in out if x]
+
+
+def target_records(records: pd.DataFrame | None, target: dict[str, Any]) -> pd.DataFrame | None:
+    """The CRM records whose landing file matches the target's ``id_files`` (its own CRM's exports:
+    an amoCRM id means nothing to Bitrix24). A record without a known file matches only ``*``."""
+    if records is None or records.empty:
+        return records
+    patterns = list(target.get("id_files") or ["*"])
+    files = records["source_file"] if "source_file" in records else pd.Series([None] * len(records), index=records.index)
+    keep = files.map(lambda f: any(fnmatch.fnmatch(str(f), p) for p in patterns) if not is_missing(f) else "*" in patterns)
+    return records[keep.astype(bool)]
+
+
+def prepare_customers(frame: pd.DataFrame, config: dict[str, Any], records: pd.DataFrame | None = None,
+                      contacts: pd.DataFrame | None = None, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Derive crm_id (the survivor among ``records``), phones, emails, tags, ``dq_status`` (``ok`` or
+    ``review: <flags>``) and ``has_content``; apply the filters (``filtered`` marks the rows they drop)."""
     out = frame.copy()
     if "dq_flags" not in out:
         out["dq_flags"] = [[] for _ in range(len(out))]
     out["dq_flags"] = out["dq_flags"].map(_as_list)
     out["dq_status"] = out["dq_flags"].map(lambda f: "review: " + ", ".join(f) if f else "ok")
+    for col in ("phone_e164", "email", "full_name", "manager"):
+        if col not in out:
+            out[col] = None
+    first, _ = survivors(records)
+    out = out.merge(first, on="customer_id", how="left") if len(first) else out.assign(crm_id=None)
+    out["phones"], out["emails"] = _contact_lists(out, contacts)
+    out["tags"] = [_tags(rec, config, labels or {}) for rec in out.to_dict("records")]
+    named = out["name_valid"].fillna(False).astype(bool) if "name_valid" in out else out["full_name"].notna()
+    named &= out["full_name"].map(lambda v: not is_missing(v) and bool(str(v).strip()))
+    out["has_content"] = named | out["phones"].map(bool) | out["emails"].map(bool)
     keep = pd.Series(True, index=out.index)
     if not config.get("include_unreachable", True) and "is_reachable" in out:
         keep &= out["is_reachable"].fillna(False).astype(bool)
-    if not config.get("include_without_name", True) and "name_valid" in out:
-        keep &= out["name_valid"].fillna(False).astype(bool)
-    return out.loc[keep].reset_index(drop=True)
+    if not config.get("include_without_name", True):
+        keep &= named
+    out["filtered"] = ~keep
+    return out.reset_index(drop=True)
+
+
+def _format(value: Any, fld: str, target: dict[str, Any]) -> str:
+    if fld in ("dq_flags", "missing_fields", "sources", "tags"):
+        return str(target.get("list_separator", ",")).join(_as_list(value))
+    if is_missing(value):
+        return ""
+    if fld == "birth_date":
+        return pd.Timestamp(value).strftime(target.get("date_format", "%d.%m.%Y"))
+    if fld == "is_reachable":
+        return "1" if bool(value) else "0"
+    if fld in ("completeness_score", "action_level"):
+        return f"{float(value):.0f}"
+    if fld == "record_count":
+        return str(int(value))
+    return str(value)
+
+
+def _multi_slots(columns: dict[str, str]) -> dict[str, list[str]]:
+    """kind -> its fields in order (``phone_1``, ``phone_2`` …) as configured."""
+    slots: dict[str, list[tuple[int, str]]] = {"phone": [], "email": []}
+    for fld in columns.values():
+        m = MULTI_FIELD.fullmatch(fld)
+        if m:
+            slots[m.group(1)].append((int(m.group(2)), fld))
+    return {k: [f for _, f in sorted(v)] for k, v in slots.items()}
+
+
+def _cells(rec: dict[str, Any], columns: dict[str, str], target: dict[str, Any]) -> tuple[list[str], int]:
+    """The row's cells, safe for a spreadsheet, and how many values overflowed into a last column."""
+    slots = _multi_slots(columns)
+    sep = str(target.get("multi_value_separator", ", "))
+    values: dict[str, Any] = {}
+    overflow = 0
+    for kind, fields in slots.items():
+        items = list(rec.get(kind + "s") or [])
+        for i, fld in enumerate(fields):
+            last = i == len(fields) - 1
+            chunk = items[i:] if last else items[i:i + 1]
+            overflow += max(0, len(chunk) - 1)
+            values[fld] = sep.join(chunk)
+    cells = []
+    for fld in columns.values():
+        if fld in values:
+            raw = values[fld]
+            phone = fld.startswith("phone") and all(safe_text(p, phone=True) == p for p in raw.split(sep) if p)
+            cells.append(raw if phone and raw else safe_text(raw))
+        else:
+            cells.append(safe_text(_format(rec.get(fld), fld, target), phone=fld in PHONE_FIELDS))
+    return cells, overflow
 
 
 def write_target(frame: pd.DataFrame, name: str, target: dict[str, Any], out_dir: Path) -> ExportResult:
@@ -124,15 +341,14 @@ def write_target(frame: pd.DataFrame, name: str, target: dict[str, Any], out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / str(target["file"])
     tmp = path.with_name(path.name + ".tmp")
-    unencodable = 0
+    unencodable = overflow = rows = 0
     base_codec = encoding.lower().replace("-sig", "")
-    rows = 0
     with open(tmp, "w", encoding=encoding, errors="replace", newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-        writer.writerow(list(columns))
-        records = frame.to_dict("records")
-        for rec in records:
-            cells = [_format(rec.get(field), field, target) for field in columns.values()]
+        writer.writerow([safe_text(c) for c in columns])
+        for rec in frame.to_dict("records"):
+            cells, extra = _cells(rec, columns, target)
+            overflow += extra
             for cell in cells:
                 try:
                     cell.encode(base_codec)
@@ -141,10 +357,59 @@ def write_target(frame: pd.DataFrame, name: str, target: dict[str, Any], out_dir
             writer.writerow(cells)
             rows += 1
     os.replace(tmp, path)
-    return ExportResult(name, path, rows, list(columns), encoding, delimiter, unencodable)
+    with_id = int(frame["crm_id"].notna().sum()) if "crm_id" in frame else 0
+    return ExportResult(name, path, rows, list(columns), encoding, delimiter, unencodable, overflow, with_id)
 
 
-def export_crm_files(frame: pd.DataFrame, out_dir: Path, config: dict[str, Any] | None = None) -> list[ExportResult]:
+def write_merge_list(customers: pd.DataFrame, merges: pd.DataFrame, spec: dict[str, Any], out_dir: Path) -> Path:
+    """One row per CRM record merged into another: which records are one customer, which survives."""
+    columns: dict[str, str] = dict(spec["columns"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / str(spec["file"])
+    tmp = path.with_name(path.name + ".tmp")
+    info = customers.set_index("customer_id")[["full_name", "phone_e164", "email", "manager"]] if len(customers) else None
+    with open(tmp, "w", encoding=str(spec.get("encoding", "utf-8")), errors="replace", newline="") as fh:
+        writer = csv.writer(fh, delimiter=str(spec.get("delimiter", ",")), lineterminator="\r\n")
+        writer.writerow([safe_text(c) for c in columns])
+        for rec in merges.to_dict("records"):
+            extra = info.loc[rec["customer_id"]].to_dict() if info is not None and rec["customer_id"] in info.index else {}
+            full = {**extra, **rec, "rule": SURVIVOR_RULE}
+            writer.writerow([safe_text(full.get(f), phone=f in PHONE_FIELDS) for f in columns.values()])
+    os.replace(tmp, path)
+    return path
+
+
+def export_crm_files(frame: pd.DataFrame, out_dir: Path, config: dict[str, Any] | None = None,
+                     records: pd.DataFrame | None = None, contacts: pd.DataFrame | None = None,
+                     labels: dict[str, str] | None = None) -> ExportRun:
+    """Write every target and the merge list; customers with nothing to write are left out and counted.
+
+    Each target takes its CRM ids from its own ``id_files``; targets that share the same patterns
+    share one set of merge rows (column ``crm`` names them)."""
     cfg = load_export_config(config)
-    customers = prepare_customers(frame, cfg)
-    return [write_target(customers, name, target, out_dir) for name, target in cfg["targets"].items()]
+    prepared = prepare_customers(frame, cfg, records, contacts, labels)
+    empty = ~prepared["has_content"]
+    written = prepared[~empty & ~prepared["filtered"]].reset_index(drop=True)
+    results = []
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, target in cfg["targets"].items():
+        own = target_records(records, target)
+        first, _ = survivors(own)
+        rows = written.drop(columns=["crm_id"]).merge(first, on="customer_id", how="left")
+        results.append(write_target(rows, name, target, out_dir))
+        groups.setdefault(tuple(sorted(target.get("id_files") or ["*"])), []).append(name)
+    parts = []
+    for patterns, names in groups.items():
+        _, m = survivors(target_records(records, {"id_files": list(patterns)}))
+        parts.append(m.assign(crm=", ".join(names)))
+    merges = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["customer_id"])
+    merges = merges[merges["customer_id"].isin(set(written["customer_id"]))]
+    merge_path = write_merge_list(written, merges, cfg["merge_list"], out_dir) if cfg.get("merge_list") else None
+    raw = frame["manager_raw"] if "manager_raw" in frame else frame.get("manager", pd.Series(dtype=object))
+    return ExportRun(
+        results=results, customers=len(frame), left_out=int(empty.sum()),
+        filtered=int((prepared["filtered"] & ~empty).sum()), with_crm_id=results[0].with_crm_id if results else 0,
+        merged_records=len(merges), merge_list=merge_path,
+        managers_raw=int(raw.dropna().map(lambda v: str(v).strip()).replace("", None).dropna().nunique()),
+        managers=int(written["manager"].dropna().nunique()),
+    )  # fmt: skip

@@ -1,9 +1,10 @@
 """Spreadsheet-safe cell values for every CSV / XLSX the project writes (OWASP CSV injection).
 
 A spreadsheet treats a cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-return as a formula (``=HYPERLINK(...)``, ``-2+3+cmd|' /C calc'!A0``). Landed names, companies,
-cities, managers and comments are untrusted, so every text cell is neutralised the way OWASP
-recommends: a single quote is put in front (the CSV writer then quotes the field when needed).
+return as a formula (``=HYPERLINK(...)``, ``-2+3+cmd|' /C calc'!A0``; OWASP lists these, ASVS
+1.2.10 adds NUL; a leading line feed is treated alike here). Landed names, companies, cities,
+managers and comments are untrusted, so every text cell is neutralised the way OWASP recommends:
+a single quote is put in front (the CSV writer then quotes the field when needed).
 Two kinds of values are left alone because they are not text a spreadsheet would evaluate:
 
 - numbers (``int`` / ``float`` / ``Decimal``, not ``bool``) of numeric columns: ``-1500`` stays a
@@ -24,7 +25,7 @@ import numbers
 import re
 from typing import Any
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 QUOTE = "'"
 

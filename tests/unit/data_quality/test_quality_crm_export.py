@@ -11,6 +11,7 @@ import pytest
 
 from data_quality.crm_export import (
     GOLDEN_FIELDS,
+    MULTI_FIELD,
     export_crm_files,
     load_export_config,
     prepare_customers,
@@ -54,31 +55,35 @@ def test_shipped_config_targets_and_fields():
     assert set(cfg["targets"]) == {"amocrm", "bitrix24"}
     for target in cfg["targets"].values():
         fields = set(target["columns"].values())
-        assert fields <= set(GOLDEN_FIELDS)
-        # golden contact fields + the customer id + dq flags in every file
-        assert {"customer_id", "first_name", "last_name", "phone_e164", "email", "city", "company", "manager",
-                "birth_date", "dq_flags"} <= fields  # fmt: skip
+        multi = {f for f in fields if MULTI_FIELD.fullmatch(f)}
+        assert fields - multi <= set(GOLDEN_FIELDS)
+        # golden contact fields + the customer id + the CRM id + every phone / e-mail + tags in every file
+        assert {"customer_id", "crm_id", "first_name", "last_name", "phone_1", "phone_2", "email_1", "email_2",
+                "city", "company", "manager", "birth_date", "tags"} <= fields  # fmt: skip
     assert cfg["targets"]["amocrm"]["encoding"] == "utf-8-sig"
     assert cfg["targets"]["bitrix24"]["encoding"] == "cp1251"
 
 
 def test_export_writes_both_column_sets(tmp_path):
-    results = {r.target: r for r in export_crm_files(golden(), tmp_path)}
+    frame = golden()
+    frame.loc[1, "email"] = "x@mail.ru"  # something to write: the row is not left out
+    run = export_crm_files(frame, tmp_path)
+    results = {r.target: r for r in run.results}
     cfg = load_export_config()
     amo = _read(results["amocrm"].path, "utf-8-sig", ",")
     assert amo[0] == list(cfg["targets"]["amocrm"]["columns"])
-    assert len(amo) == 4 and results["amocrm"].rows == 3
+    assert len(amo) == 4 and results["amocrm"].rows == 3 and run.left_out == 0
     row = dict(zip(amo[0], amo[1]))
     assert row["Внешний ID"] == "CUST-000001"
     assert row["Рабочий телефон"] == "+79124071533"
     assert row["День рождения"] == "12.04.1985"
     assert row["Статус данных"] == "ok" and row["Теги"] == ""
     flagged = dict(zip(amo[0], amo[2]))
-    assert flagged["Теги"] == "name_missing,no_contact_channel"
+    assert flagged["Теги"] == "Данные: name_missing,Данные: no_contact_channel"  # no seed labels given
     assert flagged["Статус данных"] == "review: name_missing, no_contact_channel"
     assert results["amocrm"].path.read_bytes()[:3] == b"\xef\xbb\xbf"  # BOM: Excel opens UTF-8 correctly
 
-    bitrix = _read(results["bitrix24"].path, "cp1251", ";")
+    bitrix = _read(results["bitrix24"].path, "cp1251", ";")  # fmt: skip
     assert bitrix[0] == list(cfg["targets"]["bitrix24"]["columns"])
     b = dict(zip(bitrix[0], bitrix[3]))
     assert b["Фамилия"] == "Ёлкина" and b["Дата рождения"] == "01.02.1990"
@@ -95,10 +100,11 @@ def test_filters_and_custom_column_set(tmp_path):
         "targets": {"mine": {"file": "x.csv", "encoding": "utf-8", "delimiter": "\t",
                              "columns": {"id": "customer_id", "ok": "is_reachable", "score": "completeness_score"}}},
     }  # fmt: skip
-    (res,) = export_crm_files(golden(), tmp_path, cfg)
-    rows = _read(res.path, "utf-8", "\t")
+    run = export_crm_files(golden(), tmp_path, cfg)
+    rows = _read(run.results[0].path, "utf-8", "\t")
     assert rows == [["id", "ok", "score"], ["CUST-000001", "1", "92"], ["CUST-000003", "1", "72"]]
     assert len(prepare_customers(golden(), {})) == 3
+    assert run.left_out == 1 and run.filtered == 0  # CUST-000002: no name, phone or e-mail
 
 
 def test_config_errors_are_readable():

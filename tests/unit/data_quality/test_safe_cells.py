@@ -12,7 +12,7 @@ import pytest
 from data_quality.safe_cells import is_e164, safe_row, safe_text, xlsx_value
 
 HOSTILE = ['=HYPERLINK("http://x","click")', "+SUM(1+1)", "-2+3+cmd|' /C calc'!A0", "@SUM(A1:A2)",
-           "\tЗАО Ромашка", "\rМосква", "＝1+1"]  # fmt: skip
+           "\tЗАО Ромашка", "\rМосква", "＝1+1", "\x00=1+1"]  # fmt: skip
 
 
 @pytest.mark.parametrize("text", HOSTILE)
