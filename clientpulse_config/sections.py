@@ -234,7 +234,6 @@ class CrmExport(Section):
     merge_list: MergeList
     targets: Annotated[dict[str, ExportTarget], Field(min_length=1)]
     list_workbooks: ListWorkbooks
-    list_workbooks: ListWorkbooks
 
 
 # ---------------------------------------------------------------- data_standard.yaml
