@@ -71,7 +71,8 @@ class Warehouse(dg.ConfigurableResource):
             self.file, entry_point="dagster run", run_id=run_id, wait_seconds=settings["lock_wait_seconds"],
             poll_seconds=settings["lock_poll_seconds"],
             on_wait=lambda message: log.warning(message) if log else None,
-            on_stale=lambda message: log.warning(message) if log else None)
+            on_stale=lambda message: log.warning(message) if log else None,
+            interrupted=_dagster_interrupted)
         try:
             lock.acquire()
         except OSError as exc:  # e.g. a read-only folder: run without the lock rather than not at all
@@ -92,6 +93,15 @@ class Warehouse(dg.ConfigurableResource):
         if lock is not None:
             lock.release()
             self._lock = None
+
+
+def _dagster_interrupted() -> bool:
+    """True once the run worker got SIGTERM/SIGINT: Dagster only records it outside a step."""
+    try:
+        from dagster._utils.interrupts import check_captured_interrupt
+    except ImportError:  # moved in a later Dagster: the wait then ends at lock_wait_seconds
+        return False
+    return check_captured_interrupt()
 
 
 class PipelineSettings(dg.ConfigurableResource):

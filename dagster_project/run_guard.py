@@ -167,7 +167,8 @@ class WarehouseLock:
     def __init__(self, warehouse: Path, *, entry_point: str, run_id: str | None = None,
                  wait_seconds: float = 600.0, poll_seconds: float = 1.0,
                  on_wait: Callable[[str], None] | None = None,
-                 on_stale: Callable[[str], None] | None = None):
+                 on_stale: Callable[[str], None] | None = None,
+                 interrupted: Callable[[], bool] | None = None):
         self.warehouse = Path(warehouse).resolve()
         self.path = lock_path(self.warehouse)
         self.entry_point = entry_point
@@ -176,6 +177,8 @@ class WarehouseLock:
         self.poll_seconds = poll_seconds
         self.on_wait = on_wait or (lambda message: None)
         self.on_stale = on_stale or (lambda message: None)
+        # a signal Dagster captured (not raised) while a run's resource waits: stop waiting
+        self.interrupted = interrupted or (lambda: False)
         self.taken_over: dict | None = None
         self.waited_seconds = 0.0
 
@@ -208,6 +211,8 @@ class WarehouseLock:
                         raise
                 holder = read_holder(self.path)
                 waited = time.monotonic() - started
+                if self.interrupted():
+                    raise RunInterrupted(signal.SIGTERM)
                 if waited >= self.wait_seconds:
                     raise WarehouseLocked(
                         f"the warehouse {self.warehouse} is locked by {describe_holder(holder)}; "

@@ -183,3 +183,18 @@ def test_sigterm_while_waiting_interrupts_promptly_and_marks_the_run():
     assert interrupted.value.signum == signal.SIGTERM and guard.exit_code == 143
     assert calls == [signal.SIGTERM]  # the watcher thread reported it (marks the run CANCELING)
     assert signal.getsignal(signal.SIGTERM) is not guard._handler  # handlers restored
+
+
+def test_a_captured_interrupt_stops_the_wait_at_the_next_poll(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    proc = _holder(warehouse, 30)
+    try:
+        polls = []
+        started = time.monotonic()
+        with pytest.raises(run_guard.RunInterrupted):
+            run_guard.WarehouseLock(warehouse, entry_point="dagster run", wait_seconds=60, poll_seconds=0.1,
+                                    interrupted=lambda: polls.append(1) or len(polls) >= 3).acquire()
+        assert time.monotonic() - started < 5 and len(polls) == 3
+    finally:
+        proc.kill()
+        proc.wait()
