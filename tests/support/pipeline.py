@@ -51,7 +51,7 @@ class PipelineRun:
 
 
 def run_pipeline(root: Path, landing: Path, as_of: str, config_dir: Path | None = None,
-                 instance=None) -> PipelineRun:
+                 instance=None, settings: dict | None = None) -> PipelineRun:
     """Materialise the daily job (all assets, dbt included) for the ``as_of`` partition, with
     resources pointing at ``root`` (warehouse, serving file) and ``landing``."""
     import dagster as dg
@@ -62,7 +62,7 @@ def run_pipeline(root: Path, landing: Path, as_of: str, config_dir: Path | None 
     def execute(dagster_instance):
         return defs.resolve_job_def("daily_refresh").execute_in_process(
             instance=dagster_instance, partition_key=as_of, raise_on_error=False,
-            resources=resources_for(root, landing, config_dir),
+            resources=resources_for(root, landing, config_dir, **(settings or {})),
         )
 
     if instance is not None:

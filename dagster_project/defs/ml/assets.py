@@ -12,7 +12,7 @@ import dagster as dg
 from dagster_project.as_of import partition_date
 from dagster_project.asset_metadata import table_metadata, tables_metadata
 from dagster_project.defs.partitions import AS_OF_STEP
-from dagster_project.ml_data import load_customer_facts, load_message_texts, replace_snapshot
+from dagster_project.ml_data import known_names, load_customer_facts, load_message_texts, replace_snapshot
 from dagster_project.resources import PipelineSettings, Warehouse
 from dagster_project.warehouse import ensure_schema, replace_table, table_exists
 
@@ -54,7 +54,8 @@ def message_signals(context: dg.AssetExecutionContext, warehouse: Warehouse,
         meta = table_metadata(con, "ml", "message_signals")
         # optional outside model (off by default): anonymised second opinion on the flagged messages
         provider = provider_from_config(config, api_key=settings.llm_api_key)
-        llm = second_opinion(signals, texts, provider, int((config.get("llm") or {}).get("max_messages", 200)))
+        names = known_names(con) if provider is not None else []
+        llm = second_opinion(signals, texts, provider, int((config.get("llm") or {}).get("max_messages", 200)), names)
         replace_table(con, "ml", "message_llm_signals", llm)
     markers = [c for c in signals.columns if c.startswith(("is_", "asks_", "mentions_")) or c.endswith(("_complaint", "_request"))]
     return dg.MaterializeResult(
@@ -219,6 +220,10 @@ def _write_typed(con, table: str, frame, columns: list[str], snapshot_as_of=None
               "already_at_risk, silence_within_rhythm, still_buying, win_back, not_in_risk) with the risk stage: "
               "the previous snapshot of the next run."),
     ],
+    check_specs=[dg.AssetCheckSpec(
+        "alerts_delivered", asset=dg.AssetKey(["ml", "alerts"]),
+        description="Every route's messages reached its webhook (retried first); an unreachable webhook warns and "
+                    "never stops the marts or the published file.")],
     group_name="ml",
     **AS_OF_STEP,
 )
@@ -240,19 +245,27 @@ def customer_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, set
             "alert_history": _write_typed(con, "alert_history", out.history, HISTORY_COLUMNS, snapshot_as_of=as_of),
         }
         meta = tables_metadata(con, "ml", counts)
-    posted = notify(out, settings.alert_webhook, settings.alert_kind, settings.alert_chat_id, config)
+    failures: dict[str, str] = {}
+    posted = notify(out, settings.alert_webhook, settings.alert_kind, settings.alert_chat_id, config, failures)
     if posted:
         context.log.info(f"posted {posted} alert / digest messages")
+    for route, reason in failures.items():
+        context.log.warning(f"alerts: route {route!r} could not be reached, its messages were not delivered: {reason}")
     decisions = out.history["decision"].value_counts().to_dict() if len(out.history) else {}
     shown = out.digests if out.first_run else out.alerts
     preview = shown[["manager", "message"]].head(10).to_markdown(index=False) if len(shown) else "nothing to send"
     yield dg.MaterializeResult(
         asset_key=["ml", "alerts"],
         metadata={**meta["alerts"], "first_run": out.first_run, "verdict_source": source,
-                  "posted_messages": posted, "managers": int(out.alerts["manager"].nunique()) if len(out.alerts) else 0,
+                  "posted_messages": posted, "undelivered_routes": dg.MetadataValue.json(failures),
+                  "managers": int(out.alerts["manager"].nunique()) if len(out.alerts) else 0,
                   "decisions": dg.MetadataValue.json({str(k): int(v) for k, v in decisions.items()}),
                   "preview": dg.MetadataValue.md(preview)},
     )
+    yield dg.AssetCheckResult(
+        asset_key=dg.AssetKey(["ml", "alerts"]), check_name="alerts_delivered", passed=not failures,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"posted_messages": posted, "undelivered_routes": dg.MetadataValue.json(failures)})
     yield dg.MaterializeResult(asset_key=["ml", "alert_digests"], metadata={**meta["alert_digests"]})
     yield dg.MaterializeResult(asset_key=["ml", "alert_history"], metadata={**meta["alert_history"]})
 
