@@ -162,7 +162,8 @@ def make_chats(rng: np.random.Generator, banks: Banks, ps: Persons, end_day: int
             inbound = d == "inbound"
             w.writerow([mid, chat_id, _iso(t), d, name if inbound else COMPANY, phone if inbound else "",
                         "", (email or "") if inbound else "", text])
-            record_map.append((mid, p))
+            if email or phone:   # without either the chat cannot be mapped: no truth record
+                record_map.append((mid, p))
         note("csv", chat_id, p, msgs, bool(email or phone))
     (out / "chat/chats.csv").write_text(buf.getvalue(), encoding="utf-8")
     counts["chat/chats.csv"] = n

@@ -133,9 +133,22 @@ def _tg_chats(doc: Any) -> list[dict]:
     raise UnreadableFile("not_a_chat_export", "JSON without messages[] or chats.list[] (Telegram Desktop export)")
 
 
+def _tg_contact_phones(doc: Any) -> dict[str, str]:
+    """from_id -> phone from a whole export's address book (``contacts.list[]`` entries with
+    ``user_id`` and ``phone_number``), so a chat partner saved with a number maps by phone."""
+    book = doc.get("contacts") if isinstance(doc, dict) else None
+    entries = book.get("list") if isinstance(book, dict) else None
+    out = {}
+    for c in entries or []:
+        if isinstance(c, dict) and c.get("user_id") and c.get("phone_number"):
+            out[f"user{c['user_id']}"] = str(c["phone_number"])
+    return out
+
+
 def parse_telegram(doc: Any, accounts: CompanyAccounts) -> tuple[list[list], list[int], list[str], list[Reject]]:
     """(rows, lines, raw texts, rejects); ``line`` = 1-based position of the message in the file."""
     rows, lines, raws, rejects = [], [], [], []
+    phones = _tg_contact_phones(doc)
     n = 0
     for chat in _tg_chats(doc):
         chat_id = str(chat.get("id") if chat.get("id") is not None else chat.get("name") or "")
@@ -154,9 +167,10 @@ def parse_telegram(doc: Any, accounts: CompanyAccounts) -> tuple[list[list], lis
             text = telegram_text(m.get("text")).strip()
             media = next((str(m.get(k)) if k == "media_type" else k for k in _TG_MEDIA if m.get(k)), None)
             author, author_id = m.get("from"), m.get("from_id")
+            phone = phones.get(str(author_id)) if author_id else None
             rows.append(_row(message_id=f"{chat_id}:{m['id']}", chat_id=chat_id, sent_at=str(m["date"]).replace("T", " "),
-                             direction=accounts.direction(author=author, author_id=author_id),
-                             author=author, author_id=author_id, text=text or None, platform="telegram",
+                             direction=accounts.direction(author=author, author_id=author_id, phone=phone),
+                             author=author, author_id=author_id, phone=phone, text=text or None, platform="telegram",
                              media=media, reply_to=m.get("reply_to_message_id"), chat_name=chat.get("name")))
             lines.append(n)
             raws.append(raw)

@@ -79,13 +79,17 @@ def test_telegram_export_lands_with_reasons(tmp_path, con):
 
 
 def test_telegram_full_export_and_garbage(tmp_path, con):
-    full = {"about": "x", "chats": {"list": [TELEGRAM, {"name": "B", "id": 7, "messages": [
-        {"id": 1, "type": "message", "date": "2024-04-01T09:00:00", "from": "B", "from_id": "user7", "text": "hi"}]}]}}
+    full = {"about": "x", "contacts": {"list": [{"user_id": 7, "first_name": "B", "phone_number": "+79161234567"}]},
+            "chats": {"list": [TELEGRAM, {"name": "B", "id": 7, "messages": [
+                {"id": 1, "type": "message", "date": "2024-04-01T09:00:00", "from": "B", "from_id": "user7",
+                 "text": "hi"}]}]}}
     write(tmp_path, "chat/result.json", json.dumps(full, ensure_ascii=False))
     write(tmp_path, "chat/broken.json", "{not json")
     ingest_landing(con, tmp_path)
     ok(con)
     assert q(con, "SELECT count(*) FROM raw.chat_messages WHERE _source_file = 'chat/result.json'") == [(4,)]
+    # the address book gives user7's phone; user123456 is not in it
+    assert q(con, "SELECT author_id, phone FROM raw.chat_messages WHERE phone IS NOT NULL") == [("user7", "+79161234567")]
     assert q(con, "SELECT split_part(reason, ':', 1) FROM raw.rejected_rows WHERE file = 'chat/broken.json'") == [("not_json",)]
 
 
