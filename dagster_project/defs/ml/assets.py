@@ -121,12 +121,6 @@ def customer_health(context: dg.AssetExecutionContext, warehouse: Warehouse, set
                                metadata={**meta["reply_events"], "unanswered_turns": unanswered})
     yield dg.MaterializeResult(asset_key=["ml", "customer_reply_quality"],
                                metadata={**meta["customer_reply_quality"]})
-    events = health.reply_events
-    unanswered = int(events["is_unanswered"].sum()) if len(events) else 0
-    yield dg.MaterializeResult(asset_key=["ml", "reply_events"],
-                               metadata={"dg/row_count": counts["reply_events"], "unanswered_turns": unanswered})
-    yield dg.MaterializeResult(asset_key=["ml", "customer_reply_quality"],
-                               metadata={"dg/row_count": counts["customer_reply_quality"]})
 
 
 VERDICT = dg.AssetKey(["marts", "customer_verdict"])
