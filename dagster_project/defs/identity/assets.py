@@ -92,7 +92,7 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse,
         counts = {t: con.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0] for t in IDENTITY_OUTPUTS}
         meta = tables_metadata(con, "core", counts)
 
-    context.log.info(f"identity: {counts}, stats {stats}, truth {truth_metrics}")
+    context.log.info(f"identity: {counts}, stats {stats}, truth {truth_metrics}, seconds {result.timings}")
     stability = id_stability(stats, previous_records, config)
     yield dg.AssetCheckResult(
         check_name="customer_ids_stable",
