@@ -102,8 +102,12 @@ def _metric(metrics: dict[str, Any], name: str) -> float | None:
     return None if math.isnan(value) else value
 
 
-def model_quality(con, model: str, as_of: dt.date, floors: dict[str, float | None]) -> Outcome:
-    """The run's model for the date: learned and above its floors (ERROR below), or a fallback (WARN)."""
+def model_quality(con, model: str, as_of: dt.date, floors: dict[str, float | None],
+                  learned_kinds=("hgb", "logreg")) -> Outcome:
+    """The run's model for the date: learned and above its floors (ERROR below), or a fallback (WARN).
+
+    A learned kind (`candidates` of config/models.yaml) chosen with a note — logreg because there
+    were too few rows for hgb — is judged on its floors; anything else is a fallback."""
     if not _exists(con, "ml", "model_runs"):
         return Outcome(False, "ml.model_runs does not exist")
     row = con.execute(
@@ -117,14 +121,16 @@ def model_quality(con, model: str, as_of: dt.date, floors: dict[str, float | Non
     meta = {"model_kind": kind, "fallback_reason": reason or "none",
             **{f"{name}": value for name, value in seen.items()},
             **{f"floor_{name}": floor for name, floor in floors.items() if floor is not None}}
-    if reason:
-        return Outcome(False, f"fallback {kind} used: {reason}", metadata=meta)
+    if kind not in learned_kinds:
+        return Outcome(False, f"fallback {kind} used: {reason or 'no learned model'}", metadata=meta)
+    note = f" ({reason})" if reason else ""
     below = [f"{name} {seen[name]:.3f} < {floor:.3f}" for name, floor in floors.items()
              if floor is not None and seen[name] is not None and seen[name] < floor]
     unknown = [name for name, floor in floors.items() if floor is not None and seen[name] is None]
     if below:
-        return Outcome(False, f"learned {kind} below its floor: {', '.join(below)}", warn_only=False, metadata=meta)
+        return Outcome(False, f"learned {kind}{note} below its floor: {', '.join(below)}", warn_only=False,
+                       metadata=meta)
     if unknown:
-        return Outcome(False, f"learned {kind}, but no validation {', '.join(unknown)} to compare", metadata=meta)
+        return Outcome(False, f"learned {kind}{note}, but no validation {', '.join(unknown)} to compare", metadata=meta)
     got = ", ".join(f"{name} {seen[name]:.3f}" for name in floors if seen[name] is not None)
-    return Outcome(True, f"learned {kind}: {got or 'no floor set'}", metadata=meta)
+    return Outcome(True, f"learned {kind}{note}: {got or 'no floor set'}", metadata=meta)

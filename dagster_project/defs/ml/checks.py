@@ -61,7 +61,9 @@ def _build(table: str) -> dg.AssetChecksDefinition:
             outcomes = {"score_range": score_range(con, table),
                         "covers_every_customer": coverage(con, table, as_of, float(cfg["min_coverage"]))}
             if model:
-                outcomes["model_quality"] = model_quality(con, model, as_of, dict(cfg["floors"].get(model) or {}))
+                learned = tuple(settings.config("models")[model]["candidates"])
+                outcomes["model_quality"] = model_quality(con, model, as_of, dict(cfg["floors"].get(model) or {}),
+                                                          learned)
         for name, outcome in outcomes.items():
             if not outcome.passed:
                 context.log.warning(f"ml.{table} {name}: {outcome.description}")

@@ -66,3 +66,8 @@ def test_model_quality_floor_fallback_and_missing_run(con):
     _run(con, "churn", "recency_calibrated", "too_few_cutoffs: 1 labelled cutoff", float("nan"), AS_OF - dt.timedelta(days=1))
     fallback = model_quality(con, "churn", AS_OF - dt.timedelta(days=1), floors)
     assert not fallback.passed and fallback.warn_only and "too_few_cutoffs" in fallback.description
+    # logreg because hgb had too few rows is still a learned model: judged on its floor, reason said
+    _run(con, "churn", "logreg", "too_few_rows_for_hgb: 477 fit rows (< 500)", 0.71, AS_OF + dt.timedelta(days=1))
+    reduced = model_quality(con, "churn", AS_OF + dt.timedelta(days=1), floors, learned_kinds=("hgb", "logreg"))
+    assert reduced.passed and "too_few_rows_for_hgb" in reduced.description
+    assert not model_quality(con, "churn", AS_OF + dt.timedelta(days=1), floors, learned_kinds=("hgb",)).passed
