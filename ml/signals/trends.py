@@ -1,7 +1,6 @@
 """Per-customer communication trends and ticket patterns as of a date (only data up to as_of)."""
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from datetime import date, datetime
@@ -219,7 +218,6 @@ CUSTOMER_REPLY_COLUMNS = [
 _SIGNATURE = re.compile(r"\n\s*--\s*\n.*\Z", re.DOTALL)
 _URL_MAIL = re.compile(r"https?://\S+|\S+@\S+")
 _NON_LETTER = re.compile(r"[^\w\s]|\d|_", re.UNICODE)
-_MERSENNE = (1 << 61) - 1
 
 
 def template_text(text: Any) -> str:
@@ -233,42 +231,51 @@ def template_text(text: Any) -> str:
 
 
 def _minhash_groups(texts: list[str], shingle: int, bands: int, rows: int, seed: int = 17) -> np.ndarray:
-    """Group id per text: texts whose MinHash signatures agree on a whole band (LSH) are joined
-    (union-find over the bucket members). O(n · bands · rows) hashing plus a sort per band —
-    never all pairs. Texts shorter than one shingle are grouped by their exact text only."""
+    """Group id per text: texts whose MinHash signatures (``bands × rows`` multiply-add hashes of
+    the word shingles, minimum per text) agree on a whole band are one group (LSH banding, then
+    connected components). Vectorised over all shingles: O(shingles · bands · rows) plus one
+    sort per band — never all pairs. Texts shorter than one shingle keep a group of their own."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n = len(texts)
-    parent = np.arange(n)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    rng = np.random.default_rng(seed)
-    k = bands * rows
-    a = rng.integers(1, _MERSENNE, size=k, dtype=np.int64).astype(object)
-    b = rng.integers(0, _MERSENNE, size=k, dtype=np.int64).astype(object)
-    sigs = np.full((n, k), -1, dtype=np.int64)
+    owner: list[int] = []
+    grams: list[str] = []
     for i, text in enumerate(texts):
         words = text.split()
-        grams = {" ".join(words[j:j + shingle]) for j in range(max(1, len(words) - shingle + 1))}
-        if len(words) < shingle:
-            continue
-        hs = np.array([int.from_bytes(hashlib.blake2b(g.encode(), digest_size=7).digest(), "little") for g in grams],
-                      dtype=object)
-        sigs[i] = [int(min((ai * hs + bi) % _MERSENNE)) & 0x7FFFFFFFFFFFFFFF for ai, bi in zip(a, b)]
+        if len(words) >= shingle:
+            found = {" ".join(words[j:j + shingle]) for j in range(len(words) - shingle + 1)}
+            owner.extend([i] * len(found))
+            grams.extend(found)
+    groups = np.arange(n)
+    if not grams:
+        return groups
+    h = pd.util.hash_array(np.array(grams, dtype=object))          # uint64 per shingle
+    owner_arr = np.asarray(owner)
+    starts = np.flatnonzero(np.r_[True, owner_arr[1:] != owner_arr[:-1]])
+    docs = owner_arr[starts]
+    rng = np.random.default_rng(seed)
+    k = bands * rows
+    a = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, size=k, dtype=np.uint64)
+    sig = np.empty((len(docs), k), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            sig[:, j] = np.minimum.reduceat(a[j] * h + b[j], starts)
+    left, right = [], []
     for band in range(bands):
-        block = sigs[:, band * rows:(band + 1) * rows]
-        keyed = pd.DataFrame(block).assign(_i=np.arange(n))[sigs[:, 0] >= 0]
-        for _, members in keyed.groupby(list(range(rows)), sort=False)["_i"]:
-            idx = members.to_numpy()
-            root = find(int(idx[0]))
-            for j in idx[1:]:
-                r = find(int(j))
-                if r != root:
-                    parent[r] = root
-    return np.array([find(i) for i in range(n)])
+        _, inverse = np.unique(sig[:, band * rows:(band + 1) * rows], axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        first = np.full(inverse.max() + 1, -1)
+        order = np.arange(len(docs))
+        first[inverse[::-1]] = order[::-1]                          # first member of each bucket
+        left.append(order)
+        right.append(first[inverse])
+    m = len(docs)
+    graph = coo_matrix((np.ones(m * bands), (np.concatenate(left), np.concatenate(right))), shape=(m, m))
+    _, labels = connected_components(graph, directed=False)
+    groups[docs] = n + labels
+    return groups
 
 
 def templated_flags(texts: pd.Series, cfg: dict) -> np.ndarray:
