@@ -414,7 +414,9 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path | str,
         sha = sha or sha256_file(f.path)
         held = None
         if guard.enabled and not is_confirmed(landing_dir, f.relpath, sha):
-            held = hold_reason(guard, measure(f), history(registry, table, kind_of(f.relpath)))
+            previous = history(registry, table, kind_of(f.relpath))
+            if previous or guard.first_file_max_bytes is not None or guard.first_file_max_rows is not None:
+                held = hold_reason(guard, measure(f), previous)  # measuring reads the file once more
         if held is not None:
             out = hold_file(con, f, cfg, sha, now, table, reg["table"] if reg else None, held)
             report.files.append(out)

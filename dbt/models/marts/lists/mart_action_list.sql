@@ -14,5 +14,5 @@ with lists as (
 
 select
     *,
-    row_number() over (partition by customer_id order by list_priority) = 1 as is_primary
+    row_number() over (partition by customer_id order by list_priority, list_name) = 1 as is_primary
 from lists

@@ -25,7 +25,7 @@ comment_phones as (
         tc._source_file,
         tc._line,
         p.e164,
-        row_number() over (partition by tc._source_file, tc._line order by tc.position) as rn
+        row_number() over (partition by tc._source_file, tc._line order by tc.position, tc.raw) as rn
     from {{ source('normalized', 'text_contacts') }} as tc
     inner join phones as p on p.raw = tc.raw
     where tc.source_table = 'crm_contacts' and tc.kind = 'phone' and p.is_valid
@@ -37,7 +37,7 @@ comment_emails as (
         tc._line,
         e.email,
         e.email_key,
-        row_number() over (partition by tc._source_file, tc._line order by tc.position) as rn
+        row_number() over (partition by tc._source_file, tc._line order by tc.position, tc.raw) as rn
     from {{ source('normalized', 'text_contacts') }} as tc
     inner join emails as e on e.raw = tc.raw
     where tc.source_table = 'crm_contacts' and tc.kind = 'email' and e.is_valid and e.is_personal
@@ -50,7 +50,7 @@ extra_phones as (
         x._source_file,
         x._line,
         p.e164,
-        row_number() over (partition by x._source_file, x._line order by x.position) as rn
+        row_number() over (partition by x._source_file, x._line order by x.position, x.raw) as rn
     from {{ source('normalized', 'extra_contacts') }} as x
     inner join phones as p on p.raw = x.raw
     inner join contacts as c on c._source_file = x._source_file and c._line = x._line
@@ -65,7 +65,7 @@ extra_emails as (
         x._line,
         e.email,
         e.email_key,
-        row_number() over (partition by x._source_file, x._line order by x.position) as rn
+        row_number() over (partition by x._source_file, x._line order by x.position, x.raw) as rn
     from {{ source('normalized', 'extra_contacts') }} as x
     inner join emails as e on e.raw = x.raw
     inner join contacts as c on c._source_file = x._source_file and c._line = x._line

@@ -18,12 +18,11 @@ typed as (
         {{ clean_text('o.contact_id') }} as contact_id,
         {{ parse_timestamp_styled('o.order_date', 'ds.month_first') }} as order_ts,
         {{ clean_text('o.order_date') }} as order_date_raw,
-        -- an export of line items may carry price and quantity but no amount
-        coalesce(
-            {{ parse_number('o.amount') }},
-            {{ parse_number('o.quantity') }} * {{ parse_number('o.unit_price') }}
-        ) as amount,
-        {{ parse_number('o.unit_price') }} as unit_price,
+        -- an export of line items may carry price and quantity but no amount; money is
+        -- DECIMAL(18, 2) from here on (macros/money.sql)
+        {{ money("coalesce(" ~ parse_number('o.amount') ~ ", " ~ parse_number('o.quantity') ~ " * "
+                 ~ parse_number('o.unit_price') ~ ")") }} as amount,
+        {{ money(parse_number('o.unit_price')) }} as unit_price,
         {{ parse_number('o.quantity') }} as quantity,
         {{ clean_text('o.status') }} as status,
         {{ clean_text('o.category') }} as category,
