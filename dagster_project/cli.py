@@ -342,6 +342,9 @@ def print_summary(database: Path) -> None:
                 print(f"  {name:<28} {n:>8,}")
     finally:
         con.close()
+    report = database.parent / "report" / "index.html"  # serving/daily_report, next to the warehouse
+    if report.exists():
+        print(f"\ndaily report: {report}")
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
