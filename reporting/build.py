@@ -59,6 +59,28 @@ def vega_javascript(vl_version: str | None = None) -> str:
     return vlc.javascript_bundle(vl_version=f"v{version}" if not version.startswith("v") else version)
 
 
+def cached_javascript(folder: Path) -> str:
+    """The bundle kept in ``folder`` under a name carrying the package versions: building it takes
+    seconds, and every run of the CLI is a new process."""
+    from importlib.metadata import version
+
+    import altair as alt
+
+    path = folder / f".vega-bundle-{version('vl-convert-python')}-{alt.SCHEMA_VERSION}.js"
+    try:
+        text = path.read_text(encoding="utf-8")
+        if "window.vegaEmbed=" in text:
+            return text
+    except OSError:
+        pass
+    text = vega_javascript()
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return text
+
+
 def _both(key_or_texts: str | dict[str, str], tag: str = "span", **fields: object) -> str:
     texts = key_or_texts if isinstance(key_or_texts, dict) else {lang: t(key_or_texts, lang, **fields) for lang in LANGS}
     return "".join(f'<{tag} lang="{lang}">{html.escape(texts[lang])}</{tag}>' for lang in LANGS)

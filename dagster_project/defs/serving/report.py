@@ -29,12 +29,15 @@ REPORT_FILE = ("report", "index.html")  # under the data dir, next to the wareho
 def daily_report(context: dg.AssetExecutionContext, warehouse: Warehouse,
                  settings: PipelineSettings) -> dg.MaterializeResult:
     from reporting import render, write_report
+    from reporting.build import cached_javascript
 
     as_of = partition_date(context)
     config = settings.config("report")
+    target = warehouse.data_dir.joinpath(*REPORT_FILE)
+    javascript = cached_javascript(target.parent)
     with warehouse.connect() as con:
-        report = render(con, as_of, lang=config["language"], top_n=config["top_n"])
-    path = write_report(report, warehouse.data_dir.joinpath(*REPORT_FILE))
+        report = render(con, as_of, lang=config["language"], top_n=config["top_n"], javascript=javascript)
+    path = write_report(report, target)
     for warning in report.warnings:
         context.log.warning(f"daily report: {warning}")
     rows = {b.key: (0 if b.table is None else len(b.table)) for b in report.blocks}

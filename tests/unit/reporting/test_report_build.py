@@ -239,3 +239,13 @@ def test_first_run_shows_the_manager_digests_instead_of_alerts(con):
     con.execute("delete from ml.alert_digests")
     crossed = {b.key: b for b in render(con, AS_OF, javascript=FAKE_JS).blocks}["crossed"]
     assert crossed.table is None and crossed.empty["en"] == "Table ml.alerts has no rows for this date."
+
+
+def test_the_bundle_is_kept_beside_the_report_and_rebuilt_when_broken(tmp_path):
+    from reporting.build import cached_javascript, vega_javascript
+
+    first = cached_javascript(tmp_path)
+    files = list(tmp_path.glob(".vega-bundle-*.js"))
+    assert first == vega_javascript() and len(files) == 1
+    files[0].write_text("truncated", encoding="utf-8")
+    assert cached_javascript(tmp_path) == first and files[0].read_text(encoding="utf-8") == first
