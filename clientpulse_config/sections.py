@@ -847,19 +847,9 @@ class RunGuard(Section):
     cancel_grace_seconds: PositiveFloat
 
 
-class Freshness(Section):
-    warn_after_hours: PositiveInt
-    fail_after_hours: PositiveInt
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        return _in_order(self, "warn_after_hours", "fail_after_hours")
-
-
 class Pipeline(Section):
     as_of: PipelineAsOf
     schedule: Schedule
-    freshness: Freshness
     run: RunGuard
     freshness: Freshness
 
@@ -1058,15 +1048,6 @@ class VolumeGuard(Section):
     min_rows: Count
     first_file_max_bytes: PositiveInt | None
     first_file_max_rows: PositiveInt | None
-
-
-class Chat(Section):
-    """The company's own chat accounts: their messages are outbound."""
-
-    company_usernames: list[str]
-    company_phones: list[str]
-    company_names: list[str]
-    whatsapp_slash_dates: Literal["auto", "day_first", "month_first"]
 
 
 class Reading(Section):

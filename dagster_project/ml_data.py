@@ -95,12 +95,6 @@ def load_message_texts(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.Dat
     return con.execute(MESSAGE_TEXTS_QUERY, {"as_of": as_of}).df()
 
 
-
-def replace_snapshot(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pd.DataFrame, as_of: dt.date) -> None:
-    """Keep one snapshot per as-of date: re-running a date replaces its rows, other dates stay."""
-    frame = frame.assign(as_of=as_of)
-    ensure_schema(con, schema)
-    con.register("_snapshot", frame)
 def known_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every name the golden records know (full, first, last): masked in any text that leaves."""
     from dagster_project.warehouse import table_exists
@@ -113,6 +107,12 @@ def known_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+
+def replace_snapshot(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pd.DataFrame, as_of: dt.date) -> None:
+    """Keep one snapshot per as-of date: re-running a date replaces its rows, other dates stay."""
+    frame = frame.assign(as_of=as_of)
+    ensure_schema(con, schema)
+    con.register("_snapshot", frame)
     try:
         if table_exists(con, schema, table):
             con.execute(f'DELETE FROM "{schema}"."{table}" WHERE as_of = $as_of', {"as_of": as_of})
