@@ -1050,15 +1050,6 @@ class VolumeGuard(Section):
     first_file_max_rows: PositiveInt | None
 
 
-class Chat(Section):
-    """The company's own chat accounts: their messages are outbound."""
-
-    company_usernames: list[str]
-    company_phones: list[str]
-    company_names: list[str]
-    whatsapp_slash_dates: Literal["auto", "day_first", "month_first"]
-
-
 class Reading(Section):
     sample_bytes: PositiveInt
     field_size_limit: PositiveInt
