@@ -13,7 +13,7 @@ SQL = Path(__file__).resolve().parents[2] / "dbt" / "models" / "marts" / "signal
 def _render(as_of: str) -> str:
     sql = SQL.read_text(encoding="utf-8")
     sql = re.sub(r"\{\{ optional_source\('ml', 'message_signals'.*?\}\}", "(select * from message_signals)", sql)
-    sql = sql.replace("{{ as_of_date() }}", f"date '{as_of}'").replace("{{ ref('quality_contact_records') }}", "qcr")
+    sql = sql.replace("{{ as_of_date() }}", f"date '{as_of}'").replace("{{ source('core', 'customers') }}", "qcr")
     assert "{{" not in sql
     return sql
 

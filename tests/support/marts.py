@@ -173,8 +173,13 @@ class MartsFixture:
                 "action_id": "VARCHAR", "customer_id": "VARCHAR", "contact_id": "VARCHAR", "email": "VARCHAR",
                 "phone_e164": "VARCHAR", "action": "VARCHAR", "sent_at": "TIMESTAMP", "channel": "VARCHAR",
                 "response": "VARCHAR", "responded_at": "TIMESTAMP", "_source_file": "VARCHAR", "_line": "BIGINT"}),
+            "staging.stg_chat_messages": ([], {
+                "message_id": "VARCHAR", "direction": "VARCHAR", "sent_at": "TIMESTAMP", "_source_file": "VARCHAR",
+                "_line": "BIGINT", "unmatched_reason": "VARCHAR", "crm_contact_id": "VARCHAR",
+                "customer_phone_e164": "VARCHAR", "customer_email_key": "VARCHAR"}),
             "core.customers": (self.customers, {
                 "customer_id": "VARCHAR", "full_name": "VARCHAR", "first_name": "VARCHAR", "last_name": "VARCHAR",
+                "company": "VARCHAR",
                 "phone_e164": "VARCHAR", "email": "VARCHAR", "has_valid_phone": "BOOLEAN", "has_valid_email": "BOOLEAN",
                 "manager": "VARCHAR", "first_seen_at": "TIMESTAMP", "last_seen_at": "TIMESTAMP"}),
             "core.customer_identity": (

@@ -1,7 +1,7 @@
 -- Competitor names the base mentions that are not in config/signals.yaml `competitors`, for review:
 -- found by construction in the customers' messages (ml.message_signals.competitor_new_names:
 -- «у Контура дешевле», "we're piloting Attio"), inbound or undirected (tickets, calls) up to the
--- as-of date. A name equal to the mentioning customer's own company (quality_contact_records,
+-- as-of date. A name equal to the mentioning customer's own company (the golden record's company,
 -- quotes and legal form ignored) is dropped: a customer naming itself is no competitor.
 -- One row per name, case-insensitive; add the good ones to `competitors` as canonical names.
 with messages as (
@@ -23,7 +23,7 @@ own as (
     select distinct
         customer_id,
         trim(regexp_replace(regexp_replace(lower(company), '(^|\s)(ооо|оао|зао|пао|ао|ип|llc|ltd|inc|gmbh)(\s|$)', ' ', 'g'), '["«»'']', '', 'g')) as company_key
-    from {{ ref('quality_contact_records') }}
+    from {{ source('core', 'customers') }}
     where company is not null and customer_id is not null
 ),
 
