@@ -67,7 +67,7 @@ def test_materialize_ingest_assets_and_check(env):
     keys = {m.asset_key.to_user_string() for m in res.get_asset_materialization_events() for m in
             [m.event_specific_data.materialization]}
     assert keys == {"raw/crm_contacts", "raw/crm_orders", "raw/mail_messages", "raw/phone_calls",
-                    "raw/support_tickets", "raw/marketing_events", "raw/actions_log", "raw/rejected_rows",
+                    "raw/support_tickets", "raw/marketing_events", "raw/chat_messages", "raw/actions_log", "raw/rejected_rows",
                     "raw/file_registry"}
     checks = res.get_asset_check_evaluations()
     assert [c.passed for c in checks] == [True]
@@ -106,21 +106,22 @@ def test_check_fails_when_rows_go_missing(env):
 def test_sensor_cursor_follows_landing_changes(env):
     landing, _ = env
     instance = dg.DagsterInstance.ephemeral()
-    ctx = dg.build_sensor_context(instance=instance, cursor=None, resources=_resources())
-    first = landing_folder_sensor(ctx)
+
+    def tick(cursor):
+        # the warehouse resource holds the writer lock while it is open: a context manager
+        with dg.build_sensor_context(instance=instance, cursor=cursor, resources=_resources()) as ctx:
+            return landing_folder_sensor(ctx), ctx.cursor
+
+    first, cursor = tick(None)
     assert isinstance(first, dg.RunRequest)
-    cursor = ctx.cursor
-    ctx2 = dg.build_sensor_context(instance=instance, cursor=cursor, resources=_resources())
-    assert isinstance(landing_folder_sensor(ctx2), dg.SkipReason)
+    again, _ = tick(cursor)
+    assert isinstance(again, dg.SkipReason)
     write(landing, "marketing/events.csv", "event_id,event_type\ne1,email_open\n")
-    ctx3 = dg.build_sensor_context(instance=instance, cursor=cursor, resources=_resources())
-    req = landing_folder_sensor(ctx3)
-    assert isinstance(req, dg.RunRequest) and ctx3.cursor != cursor
+    req, new_cursor = tick(cursor)
+    assert isinstance(req, dg.RunRequest) and new_cursor != cursor
     # truth/ and other folders do not trigger
-    cursor = ctx3.cursor
     write(landing, "truth/other.csv", "a\n")
-    assert isinstance(landing_folder_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=_resources())),
-                      dg.SkipReason)
+    assert isinstance(tick(new_cursor)[0], dg.SkipReason)
 
 
 AMO_CONTACTS = (
