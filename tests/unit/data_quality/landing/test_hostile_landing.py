@@ -7,24 +7,11 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 
 from data_quality.landing import ingest_landing, load_landing_config
 from data_quality.landing.textio import detect_encoding, repair_text, unescape_bytes
 from tests.support.landing import ok, q, write
-
-
-@pytest.fixture()
-def con():
-    c = duckdb.connect()
-    yield c
-    c.close()
-
-
-@pytest.fixture()
-def cfg():
-    return load_landing_config(mapping_dirs=[])
 
 
 def _message(con, path):

@@ -7,25 +7,12 @@ from __future__ import annotations
 import tracemalloc
 
 import duckdb
-import pytest
 
 from clientpulse_config import load
 from data_quality.landing import discover, ingest_landing, load_landing_config
 from data_quality.landing.volume import Guard, confirm, measure
 from tests.support.hostile import xlsx_zip_bomb
 from tests.support.landing import ok, q, write
-
-
-@pytest.fixture()
-def con():
-    c = duckdb.connect()
-    yield c
-    c.close()
-
-
-@pytest.fixture()
-def cfg():
-    return load_landing_config(mapping_dirs=[])
 
 
 def _contacts(n: int, start: int = 0) -> str:
