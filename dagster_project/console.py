@@ -1,7 +1,8 @@
 """The console of `clientpulse run` / `backfill`: one line per step, the rest in a run log file.
 
 A run's console shows one line per Dagster step (op) with its duration, each warning once with its
-step, and on failure the root cause — the user's exception behind Dagster's step-execution
+step, the asset checks that did not pass on the line of the step that evaluated them, and on
+failure the root cause — the user's exception behind Dagster's step-execution
 wrapper — with the step and the log path. Everything else (dbt's progress, Splink, library
 prints, Dagster's full event log) goes to ``<data dir>/logs/run-<as_of>-<run id>.log``: the
 process's stdout and stderr file descriptors point there while the run executes, so subprocess
@@ -173,6 +174,7 @@ class RunConsole:
     run_failure: RootCause | None = None
     _seen: set = field(default_factory=set)
     _hidden: dict = field(default_factory=dict)
+    _failed_checks: dict = field(default_factory=dict)
     _progress: object | None = None
     _tasks: dict = field(default_factory=dict)
 
@@ -238,8 +240,11 @@ class RunConsole:
             data = event.event_specific_data
             if data is not None and not data.passed:
                 severity = getattr(getattr(data, "severity", None), "value", "ERROR")
-                asset = "/".join(data.asset_key.path)
-                self.warn(step or asset, f"check {data.check_name} on {asset} did not pass ({severity})")
+                if step:  # shown on the step's own line when it ends
+                    self._failed_checks.setdefault(step, []).append(f"{severity} {data.check_name}")
+                else:
+                    asset = "/".join(data.asset_key.path)
+                    self.warn(asset, f"check {data.check_name} on {asset} did not pass ({severity})")
         elif kind == "PIPELINE_FAILURE":
             error = getattr(event.event_specific_data, "error", None)
             if error is not None and not self.failures:
@@ -250,7 +255,9 @@ class RunConsole:
             self._progress.remove_task(self._tasks.pop(step))
         seconds = (state.finished or state.started) - state.started
         mark = {"ok": "ok", "FAILED": "FAILED", "skipped": "skipped"}[state.status]
-        self.print(f"{self._counter()} {mark:<7} {step:<44} {_fmt_seconds(seconds):>7}")
+        checks = self._failed_checks.pop(step, [])
+        failed = f"  checks not passed: {', '.join(checks)}" if checks else ""
+        self.print(f"{self._counter()} {mark:<7} {step:<44} {_fmt_seconds(seconds):>7}{failed}")
         hidden = self._hidden.pop(step, 0)
         if hidden:
             self.print(f"        warning {step}: {hidden} more warning(s) in the log")

@@ -41,6 +41,7 @@ from data_quality.landing.volume import Guard, history, hold_reason, is_confirme
 
 logger = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 4000  # longest raw.file_registry.message / file-level reject reason kept
+EXPECTED_REJECT_REASONS = frozenset({"system_message"})  # counted in raw.rejected_rows, reported as a note
 
 # the last argument: what routing already read of the file (None for patterned files)
 Reader = Callable[[duckdb.DuckDBPyConnection, LandingFile, SourceSpec, LandingConfig, HeaderSample | None],
@@ -433,8 +434,10 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path | str,
             report.warnings.append(f"{f.relpath}: whole file rejected ({out.message})")
         elif out.rejected_rows:
             reasons = ", ".join(f"{k}={v}" for k, v in sorted(out.reasons.items()))
-            report.warnings.append(f"{f.relpath}: {out.rejected_rows} of {out.landed_rows} records "
-                                   f"rejected ({reasons})")
+            line = f"{f.relpath}: {out.rejected_rows} of {out.landed_rows} records rejected ({reasons})"
+            # a chat export's own service lines (encryption notice, joins, calls) are expected, not a problem
+            expected = all(reason in EXPECTED_REJECT_REASONS for reason in out.reasons)
+            (report.notes if expected else report.warnings).append(line)
         elif out.status == "empty":
             report.warnings.append(f"{f.relpath}: header only, no records")
     return report

@@ -42,9 +42,11 @@ def test_a_successful_run_prints_one_line_per_step_and_nothing_of_dbt(success):
     assert len(steps) >= 15 and len(names) == len(set(names)), run_part  # each step once
     assert {"ingest_landing", "identity_resolution"} <= set(names)
     assert any(n.startswith("dbt_") for n in names)
-    assert all(re.search(r"\d+(\.\d)?s$|\d+m\d\ds$", line) for line in steps)  # a duration each
+    assert all(re.search(r"\d+(\.\d)?s(  checks not passed: .+)?$|\d+m\d\ds(  checks not passed: .+)?$", line) for line in steps)  # a duration each
     assert steps[-1].startswith(f"[{len(steps)}/{len(steps)}]")  # the counter ends at the total
-    assert len(run_part) <= 40, "\n".join(run_part)
+    other = [line for line in run_part if not STEP_LINE.match(line)]
+    assert len(other) <= 15, "\n".join(run_part)  # header, footer and the sample's real warnings
+    assert not any("did not pass" in line for line in other)  # failed checks sit on their step's line
     for noise in ("--vars", "Running with dbt", " of 40 START", "Concurrency:", "RUN_START", "STEP_START"):
         assert noise not in out and noise not in run.stderr
     assert "\x1b[" not in out  # not a terminal: plain text

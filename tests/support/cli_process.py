@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-STEP_LINE = re.compile(r"^\[\s*\d+/[\d?]+\] (ok|FAILED|skipped)\s+\S+\s+\S+$")
+STEP_LINE = re.compile(r"^\[\s*\d+/[\d?]+\] (ok|FAILED|skipped)\s+\S+\s+\S+(  checks not passed: .+)?$")
 
 
 def cli_env(root: Path, landing: Path, home: Path, config_dir: Path | None = None,

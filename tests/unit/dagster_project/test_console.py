@@ -87,6 +87,24 @@ def test_a_step_that_warns_a_lot_gets_one_more_line():
     assert len(view.warnings) == console.WARNINGS_PER_STEP + 5
 
 
+def test_a_failed_check_is_named_on_its_steps_line_not_on_a_line_of_its_own():
+    out = io.StringIO()
+    view = console.RunConsole(console.Streams(out, io.StringIO(), tty=False), total_steps=1)
+    view._handle(_Record("identity_resolution", "STEP_START"))
+    view.warn("identity_resolution", "m probabilities from config: 198 records < min_records_for_training")
+    check = type("Check", (), {"passed": False, "check_name": "identity_model_trained",
+                               "severity": type("Severity", (), {"value": "WARN"})(),
+                               "asset_key": type("Key", (), {"path": ["core", "customer_identity"]})()})()
+    record = _Record("identity_resolution", "ASSET_CHECK_EVALUATION")
+    record.dagster_event.event_specific_data = check
+    view._handle(record)
+    view._handle(_Record("identity_resolution", "STEP_SUCCESS"))
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[1].startswith("[1/1] ok      identity_resolution")
+    assert lines[1].endswith("checks not passed: WARN identity_model_trained")
+
+
 class _Record:
     """The two attributes of a Dagster event-log entry the console reads, for a step event."""
 
