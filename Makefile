@@ -23,7 +23,7 @@ DATASET_STAMP := $(CLIENTPULSE_DATASET_CACHE)/.complete-$(shell echo $(DATASET_W
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]'
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev,spark]'
 	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir . --vars "$$(../$(BIN)/python -m clientpulse_config.dbt_vars)"
 	@touch $(STAMP)
 

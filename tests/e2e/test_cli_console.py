@@ -55,6 +55,8 @@ def test_a_successful_run_prints_one_line_per_step_and_nothing_of_dbt(success):
     assert out.count(str(log)) == 2  # printed at start and at the end
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "Running with dbt" in text and "--vars" in text  # what left the console is in the log
+    # only the run's first dbt step parses the project; the later ones reuse its partial parse
+    assert text.count("Running with dbt") >= 3 and text.count("Unable to do partial parsing") <= 2
 
 
 def test_the_lock_is_released_and_the_run_recorded_with_its_process(success):
