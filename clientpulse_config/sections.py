@@ -847,9 +847,15 @@ class RunGuard(Section):
     cancel_grace_seconds: PositiveFloat
 
 
+class WarehouseMemory(Section):
+    # a DuckDB size ("5GB", "512MB") or a share of the machine ("60%")
+    memory_limit: Annotated[str, Field(pattern=r"^\s*\d+(\.\d+)?\s*(%|[KMGT]i?B)\s*$")]
+
+
 class Pipeline(Section):
     as_of: PipelineAsOf
     schedule: Schedule
+    warehouse: WarehouseMemory
     run: RunGuard
     freshness: Freshness
 

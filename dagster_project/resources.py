@@ -39,6 +39,13 @@ class Warehouse(dg.ConfigurableResource):
         return Path(self.path).resolve()
 
     @property
+    def memory_limit(self) -> str:
+        """DuckDB's memory for this warehouse (config/pipeline.yaml ``warehouse.memory_limit``)."""
+        from clientpulse_config import load
+
+        return load("pipeline")["warehouse"]["memory_limit"]
+
+    @property
     def data_dir(self) -> Path:
         """Beside the warehouse: saved models, reviewers' identity decisions, CRM import files."""
         return self.file.parent
@@ -49,7 +56,8 @@ class Warehouse(dg.ConfigurableResource):
 
         with ExitStack() as stack:
             try:
-                con = stack.enter_context(wh.connect(self.file, read_only=read_only))
+                con = stack.enter_context(wh.connect(self.file, read_only=read_only,
+                                                     memory_limit=self.memory_limit))
             except duckdb.Error as exc:  # a BI tool on the warehouse: say who, and what to open instead
                 holder = run_guard.duckdb_lock_holder(exc)
                 if holder is None:

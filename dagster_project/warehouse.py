@@ -15,11 +15,16 @@ import duckdb
 
 
 @contextmanager
-def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(path: Path | str, read_only: bool = False,
+            memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``memory_limit`` is set after opening (a SET, not a connection config, so it never conflicts
+    with another connection to the file): beyond it DuckDB spills to ``<file>.tmp``."""
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
+    if memory_limit:
+        con.execute("SET memory_limit = ?", [memory_limit])
     try:
         yield con
     finally:

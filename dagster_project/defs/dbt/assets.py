@@ -29,6 +29,7 @@ def _run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
     as_of = partition_date(context)
     # dbt's profile reads the warehouse path from the environment of its subprocess
     os.environ["CLIENTPULSE_WAREHOUSE"] = str(warehouse.file)
+    os.environ["CLIENTPULSE_DUCKDB_MEMORY_LIMIT"] = warehouse.memory_limit
     # a dbt step may be the first to open a new warehouse (seeds run in a step of their own when the
     # graph needs them early); DuckDB creates the file but not its folder
     warehouse.file.parent.mkdir(parents=True, exist_ok=True)

@@ -71,3 +71,15 @@ def test_a_bad_config_fails_the_run_before_any_step_work(tmp_path):
     assert isinstance(cause, ConfigError)
     assert "identity.yaml: splink.match_threshhold: unknown key" in str(cause)
     assert ran == []
+
+
+def test_the_warehouse_connection_caps_duckdb_memory_from_the_pipeline_config(tmp_path, monkeypatch):
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "pipeline.yaml").write_text("warehouse:\n  memory_limit: 1GB\n", encoding="utf-8")
+    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
+    with warehouse.connect() as con:  # the shipped value
+        shipped = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    monkeypatch.setenv("CLIENTPULSE_CONFIG_DIR", str(tmp_path / "cfg"))
+    with warehouse.connect() as con:  # the user's copy wins
+        mine = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert shipped == "4.6 GiB" and mine == "953.6 MiB"
