@@ -92,3 +92,17 @@ def test_no_contacts_at_all_names_birthdates_addresses_only(con):
     assert frozenset({"crm_contact:C6", "crm_contact:C7"}) in got
     assert frozenset({"crm_contact:C4"}) in got and frozenset({"crm_contact:C5"}) in got
     assert con.execute(f"SELECT count(*) FROM {res.identity}").fetchone()[0] == len(stripped)
+
+
+
+def test_splinks_own_database_gets_the_warehouse_memory_cap_and_a_spill_folder(tmp_path):
+    from ml.identity.probabilistic import splink_database
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("SET threads = 1")
+    con.execute("SET memory_limit = '2GiB'")
+    splink_db = splink_database(con)
+    got = splink_db.execute("SELECT current_setting('threads'), current_setting('memory_limit'), "
+                            "current_setting('temp_directory')").fetchone()
+    assert got == (1, "2.0 GiB",
+                   str(tmp_path / "w.duckdb.tmp" / "splink"))
