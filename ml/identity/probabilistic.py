@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -276,7 +278,7 @@ def splink_settings(cfg: dict[str, Any], plan: SplinkPlan) -> dict[str, Any]:
 
 
 def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
     sp = cfg["splink"]
     t = time.perf_counter()
@@ -293,20 +295,11 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
     if plan.method == "deterministic_only":
         con.execute("DROP TABLE _idr_sp_in")
         return stats
-    arrow = con.sql("SELECT * FROM _idr_sp_in ORDER BY unique_id").to_arrow_table()
-    con.execute("DROP TABLE _idr_sp_in")
-    scon = duckdb.connect(":memory:")
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    scon.execute(f"SET threads = {int(threads)}")
-    scon.register("_src", arrow)
-    scon.execute("CREATE TABLE sp_input AS SELECT * FROM _src")
-    scon.unregister("_src")
-    del arrow
-    db_api = DuckDBAPI(connection=scon)
-    sp_input = db_api.register("sp_input")
+    backend = _SplinkBackend.open(con, cfg)
+    sp_input = backend.sp_input
 
     def make_linker(settings: dict[str, Any]) -> Any:
-        return Linker(sp_input, settings, log_level=logging.WARNING)
+        return Linker(sp_input, backend.settings(settings), log_level=logging.WARNING)
 
     linker = make_linker(splink_settings(cfg, plan))
     timings["splink_blocking_input"] = round(time.perf_counter() - t, 3)
@@ -318,15 +311,14 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
     if plan.em_blocks and not trained:
         plan.method = "splink_config_m"
         plan.fallbacks.append("m probabilities from config: EM failed on every training block")
-    stats.update(splink_method=plan.method, splink_fallbacks=list(plan.fallbacks), splink_em_blocks=trained)
+    stats.update(splink_method=plan.method, splink_fallbacks=list(plan.fallbacks), splink_em_blocks=trained,
+                 splink_backend=backend.name)
     timings["splink_training"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     pred = linker.inference.predict(threshold_match_probability=float(sp["predict_threshold"]),
                                     warning_mode="never")
-    cols = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
-    names = [r[0] for r in scon.execute(f"DESCRIBE SELECT * FROM {pred.physical_name}").fetchall()]
-    sel = cols + [c for c in names if c.startswith("mw_")]
-    out = scon.sql(f"SELECT {', '.join(sel)} FROM {pred.physical_name}").to_arrow_table()
+    out = backend.predictions(pred)
+    sel = list(out.column_names)
     timings["splink_scoring"] = round(time.perf_counter() - t, 3)
     con.register("_idr_sp_pred_src", out)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _idr_sp_pred AS
@@ -340,5 +332,83 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
     stats["splink_pairs_scored"] = len(out)
     stats["splink_trained"] = bool(trained)
     stats["splink_model"] = linker.misc.save_model_to_json() if hasattr(linker, "misc") else None
-    scon.close()
+    backend.close()
     return stats
+
+
+_PRED_COLS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+
+
+class _SplinkBackend:
+    """Where Splink runs (`identity.backend`): an in-memory DuckDB beside the warehouse, or Spark.
+    Either way the input leaves the warehouse as one columnar table (Arrow, or Parquet for Spark)
+    and the predictions come back as an Arrow table; everything around Splink stays on DuckDB."""
+
+    name = "duckdb"
+
+    @staticmethod
+    def open(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> "_SplinkBackend":
+        backend = _SparkBackend(con, cfg) if cfg.get("backend", "duckdb") == "spark" else _SplinkBackend(con, cfg)
+        con.execute("DROP TABLE _idr_sp_in")
+        return backend
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
+        from splink import DuckDBAPI
+
+        arrow = con.sql("SELECT * FROM _idr_sp_in ORDER BY unique_id").to_arrow_table()
+        self.scon = duckdb.connect(":memory:")
+        threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+        self.scon.execute(f"SET threads = {int(threads)}")
+        self.scon.register("_src", arrow)
+        self.scon.execute("CREATE TABLE sp_input AS SELECT * FROM _src")
+        self.scon.unregister("_src")
+        del arrow
+        self.sp_input = DuckDBAPI(connection=self.scon).register("sp_input")
+
+    def settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return settings
+
+    def predictions(self, pred: Any) -> Any:
+        names = [r[0] for r in self.scon.execute(f"DESCRIBE SELECT * FROM {pred.physical_name}").fetchall()]
+        sel = _PRED_COLS + [c for c in names if c.startswith("mw_")]
+        return self.scon.sql(f"SELECT {', '.join(sel)} FROM {pred.physical_name}").to_arrow_table()
+
+    def close(self) -> None:
+        self.scon.close()
+
+
+class _SparkBackend(_SplinkBackend):
+    name = "spark"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
+        import tempfile
+
+        from splink.backends.spark import SparkAPI
+
+        from ml.identity import spark_backend
+
+        scfg = cfg["spark"]
+        self.spark = spark_backend.spark_session(scfg)
+        self.work = tempfile.mkdtemp(prefix="splink_", dir=spark_backend.checkpoint_dir(scfg))
+        self.spark.sparkContext.setCheckpointDir(os.path.join(self.work, "checkpoints"))
+        src = os.path.join(self.work, "input.parquet")
+        con.execute(f"COPY (SELECT * FROM _idr_sp_in ORDER BY unique_id) TO '{src}' (FORMAT parquet)")
+        api = SparkAPI(spark_session=self.spark, break_lineage_method=scfg["break_lineage_method"],
+                       num_partitions_on_repartition=int(scfg["num_partitions"]))
+        self.sp_input = api.register(self.spark.read.parquet(src), table_name="sp_input")
+        self.con = con
+
+    def settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        from ml.identity.spark_backend import spark_settings
+
+        return spark_settings(settings)
+
+    def predictions(self, pred: Any) -> Any:
+        df = pred.as_spark_dataframe()
+        sel = _PRED_COLS + [c for c in df.columns if c.startswith("mw_")]
+        path = os.path.join(self.work, "predictions.parquet")
+        df.select(*sel).write.mode("overwrite").parquet(path)
+        return self.con.sql(f"SELECT * FROM read_parquet('{path}/*.parquet')").to_arrow_table()
+
+    def close(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
