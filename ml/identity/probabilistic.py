@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -278,8 +276,6 @@ def splink_settings(cfg: dict[str, Any], plan: SplinkPlan) -> dict[str, Any]:
 
 
 def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
-    from splink import Linker
-
     sp = cfg["splink"]
     t = time.perf_counter()
     n = _build_input(con, cfg)
@@ -295,31 +291,16 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
     if plan.method == "deterministic_only":
         con.execute("DROP TABLE _idr_sp_in")
         return stats
-    backend = _SplinkBackend.open(con, cfg)
-    sp_input = backend.sp_input
-
-    def make_linker(settings: dict[str, Any]) -> Any:
-        return Linker(sp_input, backend.settings(settings), log_level=logging.WARNING)
-
-    linker = make_linker(splink_settings(cfg, plan))
     timings["splink_blocking_input"] = round(time.perf_counter() - t, 3)
-    t = time.perf_counter()
-    if plan.train_u:
-        linker.training.estimate_u_using_random_sampling(max_pairs=float(sp["max_pairs_u"]),
-                                                         seed=int(sp["seed"]))
-    linker, trained = _train_em(linker, make_linker, sp, plan)
-    if plan.em_blocks and not trained:
-        plan.method = "splink_config_m"
-        plan.fallbacks.append("m probabilities from config: EM failed on every training block")
+    if cfg["backend"] == "spark":
+        from ml.identity.spark_backend import fit_predict_on_spark
+
+        out, trained, model = fit_predict_on_spark(con, cfg, plan, timings)
+    else:
+        out, trained, model = _fit_predict_duckdb(con, cfg, plan, timings)
     stats.update(splink_method=plan.method, splink_fallbacks=list(plan.fallbacks), splink_em_blocks=trained,
-                 splink_backend=backend.name)
-    timings["splink_training"] = round(time.perf_counter() - t, 3)
-    t = time.perf_counter()
-    pred = linker.inference.predict(threshold_match_probability=float(sp["predict_threshold"]),
-                                    warning_mode="never")
-    out = backend.predictions(pred)
+                 splink_backend=cfg["backend"])
     sel = list(out.column_names)
-    timings["splink_scoring"] = round(time.perf_counter() - t, 3)
     con.register("_idr_sp_pred_src", out)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _idr_sp_pred AS
                     SELECT p.*, {household_guard_sql(cfg, [c for c in sel if c.startswith('mw_')])} AS household_guarded
@@ -331,84 +312,63 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
         f"{float(sp['match_threshold'])}").fetchall()[0][0])
     stats["splink_pairs_scored"] = len(out)
     stats["splink_trained"] = bool(trained)
-    stats["splink_model"] = linker.misc.save_model_to_json() if hasattr(linker, "misc") else None
-    backend.close()
+    stats["splink_model"] = model
     return stats
 
 
-_PRED_COLS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+PRED_COLS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 
 
-class _SplinkBackend:
-    """Where Splink runs (`identity.backend`): an in-memory DuckDB beside the warehouse, or Spark.
-    Either way the input leaves the warehouse as one columnar table (Arrow, or Parquet for Spark)
-    and the predictions come back as an Arrow table; everything around Splink stays on DuckDB."""
+def fit_predict(sp_input: Any, cfg: dict[str, Any], plan: SplinkPlan, timings: dict[str, float],
+                to_backend: Any = lambda settings: settings) -> tuple[Any, Any, list[str]]:
+    """Train (u by seeded random sampling, m by EM per block) and predict on one registered Splink
+    input, whatever its backend; `to_backend` adapts the settings' SQL to the backend's dialect.
+    Returns the linker, Splink's predictions and the EM blocks that trained; updates `plan`."""
+    from splink import Linker
 
-    name = "duckdb"
+    sp = cfg["splink"]
 
-    @staticmethod
-    def open(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> "_SplinkBackend":
-        backend = _SparkBackend(con, cfg) if cfg.get("backend", "duckdb") == "spark" else _SplinkBackend(con, cfg)
-        con.execute("DROP TABLE _idr_sp_in")
-        return backend
+    def make_linker(settings: dict[str, Any]) -> Any:
+        return Linker(sp_input, to_backend(settings), log_level=logging.WARNING)
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
-        from splink import DuckDBAPI
-
-        arrow = con.sql("SELECT * FROM _idr_sp_in ORDER BY unique_id").to_arrow_table()
-        self.scon = duckdb.connect(":memory:")
-        threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-        self.scon.execute(f"SET threads = {int(threads)}")
-        self.scon.register("_src", arrow)
-        self.scon.execute("CREATE TABLE sp_input AS SELECT * FROM _src")
-        self.scon.unregister("_src")
-        del arrow
-        self.sp_input = DuckDBAPI(connection=self.scon).register("sp_input")
-
-    def settings(self, settings: dict[str, Any]) -> dict[str, Any]:
-        return settings
-
-    def predictions(self, pred: Any) -> Any:
-        names = [r[0] for r in self.scon.execute(f"DESCRIBE SELECT * FROM {pred.physical_name}").fetchall()]
-        sel = _PRED_COLS + [c for c in names if c.startswith("mw_")]
-        return self.scon.sql(f"SELECT {', '.join(sel)} FROM {pred.physical_name}").to_arrow_table()
-
-    def close(self) -> None:
-        self.scon.close()
+    t = time.perf_counter()
+    linker = make_linker(splink_settings(cfg, plan))
+    if plan.train_u:
+        linker.training.estimate_u_using_random_sampling(max_pairs=float(sp["max_pairs_u"]),
+                                                         seed=int(sp["seed"]))
+    linker, trained = _train_em(linker, make_linker, sp, plan)
+    if plan.em_blocks and not trained:
+        plan.method = "splink_config_m"
+        plan.fallbacks.append("m probabilities from config: EM failed on every training block")
+    timings["splink_training"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    pred = linker.inference.predict(threshold_match_probability=float(sp["predict_threshold"]),
+                                    warning_mode="never")
+    timings["splink_scoring"] = round(time.perf_counter() - t, 3)
+    return linker, pred, trained
 
 
-class _SparkBackend(_SplinkBackend):
-    name = "spark"
+def _fit_predict_duckdb(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], plan: SplinkPlan,
+                        timings: dict[str, float]) -> tuple[Any, list[str], dict[str, Any] | None]:
+    """Splink on an in-memory DuckDB beside the warehouse: the input moves as one Arrow table."""
+    from splink import DuckDBAPI
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
-        import tempfile
-
-        from splink.backends.spark import SparkAPI
-
-        from ml.identity import spark_backend
-
-        scfg = cfg["spark"]
-        self.spark = spark_backend.spark_session(scfg)
-        self.work = tempfile.mkdtemp(prefix="splink_", dir=spark_backend.checkpoint_dir(scfg))
-        self.spark.sparkContext.setCheckpointDir(os.path.join(self.work, "checkpoints"))
-        src = os.path.join(self.work, "input.parquet")
-        con.execute(f"COPY (SELECT * FROM _idr_sp_in ORDER BY unique_id) TO '{src}' (FORMAT parquet)")
-        api = SparkAPI(spark_session=self.spark, break_lineage_method=scfg["break_lineage_method"],
-                       num_partitions_on_repartition=int(scfg["num_partitions"]))
-        self.sp_input = api.register(self.spark.read.parquet(src), table_name="sp_input")
-        self.con = con
-
-    def settings(self, settings: dict[str, Any]) -> dict[str, Any]:
-        from ml.identity.spark_backend import spark_settings
-
-        return spark_settings(settings)
-
-    def predictions(self, pred: Any) -> Any:
-        df = pred.as_spark_dataframe()
-        sel = _PRED_COLS + [c for c in df.columns if c.startswith("mw_")]
-        path = os.path.join(self.work, "predictions.parquet")
-        df.select(*sel).write.mode("overwrite").parquet(path)
-        return self.con.sql(f"SELECT * FROM read_parquet('{path}/*.parquet')").to_arrow_table()
-
-    def close(self) -> None:
-        shutil.rmtree(self.work, ignore_errors=True)
+    arrow = con.sql("SELECT * FROM _idr_sp_in ORDER BY unique_id").to_arrow_table()
+    con.execute("DROP TABLE _idr_sp_in")
+    scon = duckdb.connect(":memory:")
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    scon.execute(f"SET threads = {int(threads)}")
+    scon.register("_src", arrow)
+    scon.execute("CREATE TABLE sp_input AS SELECT * FROM _src")
+    scon.unregister("_src")
+    del arrow
+    sp_input = DuckDBAPI(connection=scon).register("sp_input")
+    linker, pred, trained = fit_predict(sp_input, cfg, plan, timings)
+    t = time.perf_counter()
+    names = [r[0] for r in scon.execute(f"DESCRIBE SELECT * FROM {pred.physical_name}").fetchall()]
+    sel = PRED_COLS + [c for c in names if c.startswith("mw_")]
+    out = scon.sql(f"SELECT {', '.join(sel)} FROM {pred.physical_name}").to_arrow_table()
+    timings["splink_scoring"] = round(timings["splink_scoring"] + time.perf_counter() - t, 3)
+    model = linker.misc.save_model_to_json()
+    scon.close()
+    return out, trained, model
