@@ -71,6 +71,7 @@ def spark_session(spark_cfg: dict[str, Any]):
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.driver.memory", spark_cfg["driver_memory"])
                .config("spark.jars", similarity_jar_location())
+               .config("spark.pyspark.python", sys.executable)  # executors use this venv
                .config("spark.ui.enabled", "false"))
     return builder.getOrCreate()
 

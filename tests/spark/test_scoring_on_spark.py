@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 
 import numpy as np
 import pandas as pd
@@ -16,8 +17,10 @@ from ml.churn.spark_scoring import score_spark_features
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
 
 
-def test_scores_per_partition_equal_pandas_scores():
+def test_scores_per_partition_equal_pandas_scores(monkeypatch):
     from pyspark.sql import SparkSession
+
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # the workers import sklearn from this venv
 
     rng = np.random.default_rng(3)
     n = 400
@@ -31,6 +34,7 @@ def test_scores_per_partition_equal_pandas_scores():
                        metrics={}, config={"n_threads": 1}, cold_start={"overall": 0.4, "cells": {"1|1": 0.2}})
     want = score_features(model, f, "churn_probability")
     spark = (SparkSession.builder.master("local[2]").config("spark.sql.shuffle.partitions", "2")
+             .config("spark.pyspark.python", sys.executable)
              .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false").getOrCreate())
     sdf = spark.createDataFrame(f).repartition(3)
     assert sdf.rdd.getNumPartitions() == 3
