@@ -582,7 +582,18 @@ class ReviewQueue(Section):
     guarded_uncertainty: Share
 
 
+class IdentitySpark(Section):
+    master: NonEmptyStr
+    shuffle_partitions: PositiveInt
+    driver_memory: NonEmptyStr
+    num_partitions: PositiveInt
+    break_lineage_method: Literal["parquet", "persist", "checkpoint", "delta_lake_files", "delta_lake_table"]
+    checkpoint_dir: str | None
+
+
 class Identity(Section):
+    backend: Literal["duckdb", "spark"]
+    spark: IdentitySpark
     deterministic: Deterministic
     splink: Splink
     decisions: Decisions

@@ -16,6 +16,15 @@ from .model import ChurnModel, data_end
 
 def _score(model: ChurnModel, data: Mapping[str, pd.DataFrame], as_of, col: str) -> pd.DataFrame:
     f = build_features(data, data_end(as_of), model.config, categories=model.categories)
+    out = score_features(model, f, col)
+    out.attrs["btyd"] = {"status": f.attrs.get("btyd_status"), "params": f.attrs.get("btyd_params"),
+                         "repeaters": f.attrs.get("btyd_repeaters")}
+    return out
+
+
+def score_features(model: ChurnModel, f: pd.DataFrame, col: str) -> pd.DataFrame:
+    """Score a frame of built features (one row per customer): the model for warm rows, the
+    cold-start table for the rest. Row-wise, so any split of `f` gives the same scores."""
     p = np.full(len(f), np.nan)
     label = np.full(len(f), f"{model.kind}_{model.model_kind}", dtype=object)
     warm = (f["frequency"] > 0).to_numpy() if model.kind == "churn" else np.ones(len(f), bool)
@@ -27,10 +36,8 @@ def _score(model: ChurnModel, data: Mapping[str, pd.DataFrame], as_of, col: str)
     if (~warm).any():
         p[~warm] = apply_cold_start(model.cold_start, f.loc[~warm, ["engagement_90d", "tenure_days"]])
         label[~warm] = f"{model.kind}_cold_start"
-    out = pd.DataFrame({"customer_id": f["customer_id"].to_numpy(), col: np.clip(p, 0, 1), f"{model.kind}_model": label})
-    out.attrs["btyd"] = {"status": f.attrs.get("btyd_status"), "params": f.attrs.get("btyd_params"),
-                         "repeaters": f.attrs.get("btyd_repeaters")}
-    return out
+    return pd.DataFrame({"customer_id": f["customer_id"].to_numpy(), col: np.clip(p, 0, 1),
+                         f"{model.kind}_model": label})
 
 
 def score_churn(model: ChurnModel, data: Mapping[str, pd.DataFrame], as_of) -> pd.DataFrame:

@@ -291,8 +291,6 @@ def splink_database(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection
 
 
 def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
-    from splink import DuckDBAPI, Linker
-
     sp = cfg["splink"]
     t = time.perf_counter()
     n = _build_input(con, cfg)
@@ -308,39 +306,16 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
     if plan.method == "deterministic_only":
         con.execute("DROP TABLE _idr_sp_in")
         return stats
-    arrow = con.sql("SELECT * FROM _idr_sp_in ORDER BY unique_id").to_arrow_table()
-    con.execute("DROP TABLE _idr_sp_in")
-    scon = splink_database(con)
-    scon.register("_src", arrow)
-    scon.execute("CREATE TABLE sp_input AS SELECT * FROM _src")
-    scon.unregister("_src")
-    del arrow
-    db_api = DuckDBAPI(connection=scon)
-    sp_input = db_api.register("sp_input")
-
-    def make_linker(settings: dict[str, Any]) -> Any:
-        return Linker(sp_input, settings, log_level=logging.WARNING)
-
-    linker = make_linker(splink_settings(cfg, plan))
     timings["splink_blocking_input"] = round(time.perf_counter() - t, 3)
-    t = time.perf_counter()
-    if plan.train_u:
-        linker.training.estimate_u_using_random_sampling(max_pairs=float(sp["max_pairs_u"]),
-                                                         seed=int(sp["seed"]))
-    linker, trained = _train_em(linker, make_linker, sp, plan)
-    if plan.em_blocks and not trained:
-        plan.method = "splink_config_m"
-        plan.fallbacks.append("m probabilities from config: EM failed on every training block")
-    stats.update(splink_method=plan.method, splink_fallbacks=list(plan.fallbacks), splink_em_blocks=trained)
-    timings["splink_training"] = round(time.perf_counter() - t, 3)
-    t = time.perf_counter()
-    pred = linker.inference.predict(threshold_match_probability=float(sp["predict_threshold"]),
-                                    warning_mode="never")
-    cols = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
-    names = [r[0] for r in scon.execute(f"DESCRIBE SELECT * FROM {pred.physical_name}").fetchall()]
-    sel = cols + [c for c in names if c.startswith("mw_")]
-    out = scon.sql(f"SELECT {', '.join(sel)} FROM {pred.physical_name}").to_arrow_table()
-    timings["splink_scoring"] = round(time.perf_counter() - t, 3)
+    if cfg["backend"] == "spark":
+        from ml.identity.spark_backend import fit_predict_on_spark
+
+        out, trained, model = fit_predict_on_spark(con, cfg, plan, timings)
+    else:
+        out, trained, model = _fit_predict_duckdb(con, cfg, plan, timings)
+    stats.update(splink_method=plan.method, splink_fallbacks=list(plan.fallbacks), splink_em_blocks=trained,
+                 splink_backend=cfg["backend"])
+    sel = list(out.column_names)
     con.register("_idr_sp_pred_src", out)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _idr_sp_pred AS
                     SELECT p.*, {household_guard_sql(cfg, [c for c in sel if c.startswith('mw_')])} AS household_guarded
@@ -352,6 +327,61 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
         f"{float(sp['match_threshold'])}").fetchall()[0][0])
     stats["splink_pairs_scored"] = len(out)
     stats["splink_trained"] = bool(trained)
-    stats["splink_model"] = linker.misc.save_model_to_json() if hasattr(linker, "misc") else None
-    scon.close()
+    stats["splink_model"] = model
     return stats
+
+
+PRED_COLS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+
+
+def fit_predict(sp_input: Any, cfg: dict[str, Any], plan: SplinkPlan, timings: dict[str, float],
+                to_backend: Any = lambda settings: settings) -> tuple[Any, Any, list[str]]:
+    """Train (u by seeded random sampling, m by EM per block) and predict on one registered Splink
+    input, whatever its backend; `to_backend` adapts the settings' SQL to the backend's dialect.
+    Returns the linker, Splink's predictions and the EM blocks that trained; updates `plan`."""
+    from splink import Linker
+
+    sp = cfg["splink"]
+
+    def make_linker(settings: dict[str, Any]) -> Any:
+        return Linker(sp_input, to_backend(settings), log_level=logging.WARNING)
+
+    t = time.perf_counter()
+    linker = make_linker(splink_settings(cfg, plan))
+    if plan.train_u:
+        linker.training.estimate_u_using_random_sampling(max_pairs=float(sp["max_pairs_u"]),
+                                                         seed=int(sp["seed"]))
+    linker, trained = _train_em(linker, make_linker, sp, plan)
+    if plan.em_blocks and not trained:
+        plan.method = "splink_config_m"
+        plan.fallbacks.append("m probabilities from config: EM failed on every training block")
+    timings["splink_training"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    pred = linker.inference.predict(threshold_match_probability=float(sp["predict_threshold"]),
+                                    warning_mode="never")
+    timings["splink_scoring"] = round(time.perf_counter() - t, 3)
+    return linker, pred, trained
+
+
+def _fit_predict_duckdb(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], plan: SplinkPlan,
+                        timings: dict[str, float]) -> tuple[Any, list[str], dict[str, Any] | None]:
+    """Splink on an in-memory DuckDB beside the warehouse: the input moves as one Arrow table."""
+    from splink import DuckDBAPI
+
+    arrow = con.sql("SELECT * FROM _idr_sp_in ORDER BY unique_id").to_arrow_table()
+    con.execute("DROP TABLE _idr_sp_in")
+    scon = splink_database(con)
+    scon.register("_src", arrow)
+    scon.execute("CREATE TABLE sp_input AS SELECT * FROM _src")
+    scon.unregister("_src")
+    del arrow
+    sp_input = DuckDBAPI(connection=scon).register("sp_input")
+    linker, pred, trained = fit_predict(sp_input, cfg, plan, timings)
+    t = time.perf_counter()
+    names = [r[0] for r in scon.execute(f"DESCRIBE SELECT * FROM {pred.physical_name}").fetchall()]
+    sel = PRED_COLS + [c for c in names if c.startswith("mw_")]
+    out = scon.sql(f"SELECT {', '.join(sel)} FROM {pred.physical_name}").to_arrow_table()
+    timings["splink_scoring"] = round(timings["splink_scoring"] + time.perf_counter() - t, 3)
+    model = linker.misc.save_model_to_json()
+    scon.close()
+    return out, trained, model
