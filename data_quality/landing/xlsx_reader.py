@@ -52,6 +52,10 @@ def open_workbook(path: Path) -> Any:
     if path.stat().st_size == 0:
         raise UnreadableFile("empty_file", "0 bytes")
     if not zipfile.is_zipfile(path):
+        with path.open("rb") as fh:
+            started_as_zip = fh.read(4) == b"PK\x03\x04"
+        if started_as_zip:  # a workbook cut short (copy interrupted): its zip directory is missing
+            raise UnreadableFile("unreadable_xlsx", "truncated or corrupt zip: no central directory")
         raise UnreadableFile("unknown_format", "not an xlsx (zip) file")
     import openpyxl
 

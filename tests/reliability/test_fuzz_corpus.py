@@ -147,3 +147,28 @@ def test_every_hostile_file_is_accounted_for(fuzz_run):
         else:
             assert landed == raw + rejected and rejected == rejected_by_file.get(path, 0), path
             assert landed > 0, path
+            if status == "rejected":  # a whole-file rejection says why in the registry too
+                assert (message or "").strip(), path
+
+
+# kinds whose fate is knowable: (status, first word of the registry message) — a whole-file
+# rejection carries the same reason in raw.rejected_rows (docs/operations.md)
+WHOLE_FILE = {
+    "crm/contacts_truncated.xlsx": ("rejected", "unreadable_xlsx"),
+    "phone/calls_empty.csv": ("rejected", "empty_file"),
+    "marketing/events_binary.csv": ("rejected", "binary_content"),
+    "crm/contacts_zip_bomb.xlsx": ("held", "volume_guard"),
+}
+
+
+def test_each_knowable_kind_gets_its_own_reason(fuzz_run):
+    run, _ = fuzz_run
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        reg = _registry(con)
+        file_reasons = dict(con.execute("SELECT file, split_part(reason, ':', 1) FROM raw.rejected_rows "
+                                        "WHERE line = 0 OR line IS NULL").fetchall())
+    for path, (status, reason) in WHOLE_FILE.items():
+        got_status, *_, message = reg[path]
+        assert (got_status, message.split(":")[0]) == (status, reason), (path, got_status, message)
+        if status == "rejected":
+            assert file_reasons.get(path) == reason, (path, file_reasons.get(path))

@@ -121,6 +121,26 @@ def test_corrupt_xlsx_rejected(tmp_path, con):
     ok(con)
 
 
+def test_truncated_xlsx_rejected_whole_as_unreadable_in_registry_and_rejected_rows(tmp_path, con):
+    """A workbook cut short loses its zip directory at the end; it is a broken xlsx, not an unknown format."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["contact_id", "full_name"])
+    for i in range(300):
+        wb.active.append([f"c{i}", f"Name {i}"])
+    whole = tmp_path / "whole.xlsx"
+    wb.save(whole)
+    write(tmp_path, "land/crm/contacts_truncated.xlsx", whole.read_bytes()[:3000])
+    write(tmp_path, "land/crm/contacts_text.xlsx", b"contact_id,full_name\n1,Ann\n")  # not a zip at all
+    ingest_landing(con, tmp_path / "land")
+    reg = dict(q(con, "SELECT path, status || ' ' || message FROM raw.file_registry"))
+    assert reg["crm/contacts_truncated.xlsx"].startswith("rejected unreadable_xlsx: truncated or corrupt zip")
+    assert reg["crm/contacts_text.xlsx"].startswith("rejected unknown_format")
+    reasons = dict(q(con, "SELECT file, split_part(reason, ':', 1) FROM raw.rejected_rows"))
+    assert reasons == {"crm/contacts_truncated.xlsx": "unreadable_xlsx", "crm/contacts_text.xlsx": "unknown_format"}
+    ok(con)
+
+
 # ------------------------------------------------------------------------------------------ mail
 
 EML_QP = (
