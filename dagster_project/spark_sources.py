@@ -1,0 +1,50 @@
+"""The dbt sources of a DuckDB warehouse as Spark tables, so `dbt build --target spark` reads the
+same raw inputs the Python steps wrote (ingestion, normalisation, identity and ML stay in DuckDB /
+pandas; only the dbt models move to Spark)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# the schemas the Python steps write and the dbt sources read
+SOURCE_SCHEMAS = ("raw", "normalized", "core", "ml")
+
+
+def source_tables(con: duckdb.DuckDBPyConnection, schemas=SOURCE_SCHEMAS) -> list[tuple[str, str]]:
+    """(schema, table) of every base table of the warehouse in ``schemas``, sorted."""
+    placeholders = ", ".join("?" for _ in schemas)
+    rows = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_type = 'BASE TABLE' and table_schema in ({placeholders}) order by 1, 2",
+        list(schemas),
+    ).fetchall()
+    return [(s, t) for s, t in rows]
+
+
+def export_parquet(warehouse: Path, out_dir: Path, schemas=SOURCE_SCHEMAS) -> dict[tuple[str, str], Path]:
+    """Copy each source table of ``warehouse`` to ``out_dir/<schema>/<table>.parquet``."""
+    paths: dict[tuple[str, str], Path] = {}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for schema, table in source_tables(con, schemas):
+            path = Path(out_dir) / schema / f"{table}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f'copy "{schema}"."{table}" to \'{path}\' (format parquet)')
+            paths[(schema, table)] = path
+    finally:
+        con.close()
+    return paths
+
+
+def register_tables(spark, paths: dict[tuple[str, str], Path]) -> list[str]:
+    """Create each exported table in the Spark catalog under the same schema and name (the
+    Parquet files become external tables, so nothing is copied)."""
+    names = []
+    for schema, table in sorted(paths):
+        spark.sql(f"create database if not exists `{schema}`")
+        spark.sql(f"drop table if exists `{schema}`.`{table}`")
+        spark.sql(f"create table `{schema}`.`{table}` using parquet location '{paths[(schema, table)]}'")
+        names.append(f"{schema}.{table}")
+    return names
