@@ -24,12 +24,13 @@ def source_tables(con: duckdb.DuckDBPyConnection, schemas=SOURCE_SCHEMAS) -> lis
 
 
 def export_parquet(warehouse: Path, out_dir: Path, schemas=SOURCE_SCHEMAS) -> dict[tuple[str, str], Path]:
-    """Copy each source table of ``warehouse`` to ``out_dir/<schema>/<table>.parquet``."""
+    """Copy each source table of ``warehouse`` to ``out_dir/<schema>/<table>/data.parquet`` (a
+    folder per table: a Spark table's location is a directory)."""
     paths: dict[tuple[str, str], Path] = {}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         for schema, table in source_tables(con, schemas):
-            path = Path(out_dir) / schema / f"{table}.parquet"
+            path = Path(out_dir) / schema / table / "data.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             con.execute(f'copy "{schema}"."{table}" to \'{path}\' (format parquet)')
             paths[(schema, table)] = path
@@ -45,6 +46,6 @@ def register_tables(spark, paths: dict[tuple[str, str], Path]) -> list[str]:
     for schema, table in sorted(paths):
         spark.sql(f"create database if not exists `{schema}`")
         spark.sql(f"drop table if exists `{schema}`.`{table}`")
-        spark.sql(f"create table `{schema}`.`{table}` using parquet location '{paths[(schema, table)]}'")
+        spark.sql(f"create table `{schema}`.`{table}` using parquet location '{paths[(schema, table)].parent}'")
         names.append(f"{schema}.{table}")
     return names
