@@ -49,3 +49,47 @@ def register_tables(spark, paths: dict[tuple[str, str], Path]) -> list[str]:
         spark.sql(f"create table `{schema}`.`{table}` using parquet location '{paths[(schema, table)].parent}'")
         names.append(f"{schema}.{table}")
     return names
+
+
+def local_spark_conf(home: Path) -> dict[str, str]:
+    """The Spark conf of dbt/profiles.yml's ``spark`` output for warehouse folder ``home``."""
+    home = Path(home)
+    return {
+        "spark.master": "local[2]",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "2",
+        "spark.ui.enabled": "false",
+        "spark.sql.warehouse.dir": str(home / "warehouse"),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={home}/metastore_db;create=true",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={home}",
+    }
+
+
+def local_spark_session(home: Path):
+    """A local SparkSession on the metastore under ``home``. Derby is embedded: only one JVM may
+    open it, so run this in a process of its own (see ``main``) before dbt starts its session."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("clientpulse").enableHiveSupport()
+    for key, value in local_spark_conf(home).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m dagster_project.spark_sources WAREHOUSE PARQUET_DIR SPARK_HOME``: export the
+    sources and register them, then exit (the JVM releases the metastore for dbt)."""
+    import sys
+
+    warehouse, parquet_dir, home = (argv if argv is not None else sys.argv[1:])
+    spark = local_spark_session(Path(home))
+    try:
+        names = register_tables(spark, export_parquet(Path(warehouse), Path(parquet_dir)))
+    finally:
+        spark.stop()
+    print(f"{len(names)} source tables registered")
+
+
+if __name__ == "__main__":
+    main()

@@ -27,29 +27,6 @@ SELECT = "tag:staging tag:intermediate tag:marts"
 NOT_PORTED: dict[str, str] = {}
 
 
-def spark_conf(home: Path) -> dict[str, str]:
-    """The conf of dbt/profiles.yml's spark output, for the test's own SparkSession."""
-    return {
-        "spark.master": "local[2]",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": "2",
-        "spark.ui.enabled": "false",
-        "spark.sql.warehouse.dir": str(home / "warehouse"),
-        "spark.sql.catalogImplementation": "hive",
-        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={home}/metastore_db;create=true",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={home}",
-    }
-
-
-def spark_session(home: Path):
-    from pyspark.sql import SparkSession
-
-    builder = SparkSession.builder.appName("clientpulse-test").enableHiveSupport()
-    for key, value in spark_conf(home).items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
-
-
 def dbt(args: list[str], env: dict[str, str], project: Path) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("dbt")
     return subprocess.run([str(exe), *args, "--project-dir", str(project), "--profiles-dir", str(project),
@@ -96,7 +73,6 @@ def test_differences_sees_a_changed_value():
 @pytest.fixture(scope="module")
 def spark_build(tmp_path_factory):
     from clientpulse_config.dbt_vars import analytics_vars_json
-    from dagster_project.spark_sources import export_parquet, register_tables
     from sample_data.generator import generate
     from tests.support.pipeline import SAMPLE_AS_OF, failure_messages, run_pipeline
 
@@ -107,15 +83,9 @@ def spark_build(tmp_path_factory):
     assert run.result.success, failure_messages(run.result)
 
     home = root / "spark"
-    paths = export_parquet(run.warehouse, root / "parquet")
-    spark = spark_session(home)
-    try:
-        register_tables(spark, paths)
-    finally:
-        spark.stop()
-    from pyspark import SparkContext
-    SparkContext._gateway = None  # noqa: SLF001 — a fresh JVM for dbt's session (Derby: one JVM)
-    SparkContext._jvm = None  # noqa: SLF001
+    # in a process of its own: its JVM must exit before dbt's opens the Derby metastore
+    subprocess.run([sys.executable, "-m", "dagster_project.spark_sources", str(run.warehouse),
+                    str(root / "parquet"), str(home)], check=True)
 
     project = Path(__file__).resolve().parents[2] / "dbt"
     env = {**os.environ, "CLIENTPULSE_SPARK_WAREHOUSE": str(home), "DBT_TARGET_PATH": str(root / "dbt_target"),
@@ -134,7 +104,9 @@ def test_dbt_builds_and_equals_duckdb_on_spark(spark_build):
     run, home, build, models = spark_build
     assert build.returncode == 0, build.stdout[-6000:]
     assert len(models) > 20
-    spark = spark_session(home)
+    from dagster_project.spark_sources import local_spark_session
+
+    spark = local_spark_session(home)
     con = duckdb.connect(str(run.warehouse), read_only=True)
     unequal = {}
     try:
