@@ -128,3 +128,28 @@ def test_list_workbooks_one_per_manager_typed_cells(run):
     for key, title in titles.items():
         expected = len(today) if key == "manager_today" else int((lists.list_name == key).sum())
         assert per_sheet.get(title, 0) == expected, key
+
+
+
+def test_hostile_contacts_are_found_by_crm_id_and_neutralised_in_both_crm_files(run):
+    from data_quality.safe_cells import is_e164, needs_quote
+
+    # H9001's only phone, +7 916 123-45-67, is a placeholder sequence: with no real name, phone or
+    # e-mail it is left out (counted), not written; H9002 has a phone and an e-mail and is written
+    h9001 = query_df(run.warehouse, "SELECT c.has_valid_phone, c.has_valid_email, c.company FROM core.customers c "
+                                    "JOIN core.customer_identity i USING (customer_id) "
+                                    "WHERE i.source = 'crm_contact' AND i.source_record_id = 'H9001'")  # fmt: skip
+    assert h9001.to_dict("records") == [{"has_valid_phone": False, "has_valid_email": False, "company": "@SUM(A1:A2)"}]
+    targets = load("crm_export")["targets"]
+    for crm, city in (("amocrm", "Город"), ("bitrix24", "Адрес (город)")):
+        spec = targets[crm]
+        header, rows = _csv(run.root / "export" / spec["file"], spec["encoding"], spec["delimiter"])
+        by_id = {r["ID"]: r for r in rows if r["ID"]}
+        assert "H9001" not in by_id and "H9002" in by_id, crm  # found by the CRM's own contact id
+        hostile = by_id["H9002"]
+        for column, cell in hostile.items():
+            phone = "телефон" in column
+            assert not needs_quote(cell) or (phone and is_e164(cell)), (crm, column, cell)
+        assert hostile["Компания"] == "'=1+1" and hostile["Ответственный"] == "'+SUM(1+1)", (crm, hostile)
+        assert hostile[city] in ("Москва", "'\nМосква", "'\rМосква"), (crm, hostile[city])
+        assert hostile["Рабочий телефон"] == "+79035550011"  # E.164 kept as the phone, not quoted
