@@ -25,8 +25,8 @@ import copy
 import logging
 import re
 import time
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
