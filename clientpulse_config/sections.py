@@ -531,7 +531,7 @@ class Splink(Section):
     household_guard: HouseholdGuard
     em_min_pairs: PositiveInt
     em_training_blocks: list[NonEmptyStr]
-    em_record_sample_proportion: PositiveShare
+    em_max_pairs: PositiveInt
     blocking_rules: Annotated[list[NonEmptyStr], Field(min_length=1)]
     comparisons: Annotated[list[Comparison], Field(min_length=1)]
 

@@ -54,6 +54,7 @@ class SplinkPlan:
     prior: float | None = None
     prior_source: str = "estimated"
     em_blocks: list[str] = field(default_factory=list)
+    em_block_pairs: dict[str, int] = field(default_factory=dict)
     train_u: bool = False
     dropped: dict[str, list[str]] = field(default_factory=dict)
     fallbacks: list[str] = field(default_factory=list)
@@ -203,8 +204,10 @@ def plan_model(con: duckdb.DuckDBPyConnection, table: str, n: int, cfg: dict[str
             cols = rule_columns(block)
             free = [c for c in plan.comparisons
                     if not any(comparison_columns(lv["sql_condition"]) & cols for lv in c["comparison_levels"])]
-            if ok(block) and free and count_pairs(con, table, [block]) >= min_pairs:
+            pairs = count_pairs(con, table, [block]) if ok(block) and free else 0
+            if pairs >= min_pairs:
                 plan.em_blocks.append(block)
+                plan.em_block_pairs[block] = pairs
             else:
                 plan.dropped.setdefault("em_training_blocks", []).append(block)
     if not trainable:
@@ -224,6 +227,18 @@ def plan_model(con: duckdb.DuckDBPyConnection, table: str, n: int, cfg: dict[str
     return plan
 
 
+def em_sampling(block_pairs: int, max_pairs: int) -> dict[str, float]:
+    """Splink's EM arguments for a block of `block_pairs` pairs: a block beyond `max_pairs` trains
+    on a deterministic hash sample of records of about `max_pairs` pairs (Splink's `max_pairs`; its
+    probe counts pairs on a record sample of about the same size). m probabilities are shares within
+    matches, so a few million pairs estimate them as well as all of them; at a million customers the
+    phone and e-mail blocks hold hundreds of millions of pairs, and EM on all of them outgrew memory.
+    A block within the cap trains on every pair, as before."""
+    if block_pairs <= max_pairs:
+        return {}
+    return {"max_pairs": float(max_pairs), "record_sample_proportion": min(1.0, (max_pairs / block_pairs) ** 0.5)}
+
+
 def _train_em(linker: Any, make_linker: Any, sp: dict[str, Any], plan: SplinkPlan) -> tuple[Any, list[str]]:
     """EM session per training block. A block whose pairs drive an m probability to zero (a level
     seen only among non-matches) makes Splink refuse the value mid-session, leaving the model half
@@ -233,7 +248,7 @@ def _train_em(linker: Any, make_linker: Any, sp: dict[str, Any], plan: SplinkPla
         snapshot = linker.misc.save_model_to_json()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block, record_sample_proportion=float(sp["em_record_sample_proportion"]))
+                block, **em_sampling(plan.em_block_pairs.get(block, 0), int(sp["em_max_pairs"])))
         except ValueError as exc:
             if "below the minimum allowed value" not in str(exc):
                 raise

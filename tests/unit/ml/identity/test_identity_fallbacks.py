@@ -150,3 +150,41 @@ def test_other_errors_in_training_still_fail(con, monkeypatch):
     monkeypatch.setattr(LinkerTraining, "estimate_parameters_using_expectation_maximisation", em)
     with pytest.raises(ValueError, match="genuine bug"):
         run(con, _typo_base())
+
+
+def test_em_sampling_only_beyond_the_cap():
+    from ml.identity.probabilistic import em_sampling
+
+    assert em_sampling(3_000_000, 3_000_000) == {}
+    got = em_sampling(300_000_000, 3_000_000)
+    assert got["max_pairs"] == 3_000_000 and got["record_sample_proportion"] == pytest.approx(0.1)
+
+
+def test_a_block_beyond_em_max_pairs_trains_on_a_sample_and_still_links(con, monkeypatch):
+    """A block with more pairs than `em_max_pairs` trains on Splink's hash sample of about that many
+    pairs; the model still trains and gives the same customers and uncertain pairs."""
+    from splink.internals.linker_components.training import LinkerTraining
+
+    real = LinkerTraining.estimate_parameters_using_expectation_maximisation
+    seen: dict[str, dict] = {}
+
+    def em(self, block, **kw):
+        seen[block] = kw
+        return real(self, block, **kw)
+
+    monkeypatch.setattr(LinkerTraining, "estimate_parameters_using_expectation_maximisation", em)
+    full = run(con, _typo_base())
+    seen_full = dict(seen)
+    seen.clear()
+    res = run(con, _typo_base(), em_max_pairs=50)
+    assert seen_full and all(kw == {} for kw in seen_full.values())
+    sampled = [b for b, kw in seen.items() if kw]
+    assert sampled and all(seen[b]["max_pairs"] == 50 for b in sampled)
+    assert res.stats["splink_trained"] and res.stats["splink_method"] != "splink_config_m"
+    assert res.stats["customers"] == full.stats["customers"]
+
+    def pairs(r):
+        review = r.frame("review_pairs")
+        return set(zip(review["left_source_record_id"], review["right_source_record_id"]))
+
+    assert len(pairs(res) & pairs(full)) >= 0.9 * len(pairs(full)) > 0
