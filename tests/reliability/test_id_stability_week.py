@@ -70,7 +70,7 @@ def test_ids_stay_each_day_over_the_week_and_from_day_0_to_day_7(week):
     daily = [kept(before.identity, after.identity) for before, after in zip(runs, runs[1:])]
     lines = [f"{after.as_of}: {same:,} / {total:,} = {same / total:.4%} (stats: "
              f"{after.stats['records_id_changed']} changed, {after.stats['ids_merged']} merged, "
-             f"{after.stats['customers_split_off']} split off)"
+             f"{after.stats['customers_split_off']} split off; seconds {after.seconds})"
              for after, (same, total) in zip(runs[1:], daily)]
     week_same, week_total = map(sum, zip(*daily))
     first_same, first_total = kept(runs[0].identity, runs[-1].identity)
