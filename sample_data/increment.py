@@ -1,7 +1,8 @@
 """A day of new data for incremental-run tests and benchmarks: the rows of a generated landing folder's
 last day are cut out of the plain CSV files (contacts, orders, messages, calls, events) into new files
 `<name>_<day>.csv`, kept aside until `land` moves them in — the way a daily export lands beside the
-earlier ones. Record ids stay those of the full sample, so truth/ still scores both runs."""
+earlier ones. Record ids stay those of the full sample, so truth/ still scores both runs.
+`split_last_days` cuts a week (or any number of days) into one folder per day, landed one at a time."""
 
 from __future__ import annotations
 
