@@ -1,28 +1,20 @@
 """Identity resolution: every accepted record → one customer, golden records, stable ids.
 
-Pure logic lives in `ml.identity`; this asset reads the previous crosswalk and the reviewers'
-decisions, calls it, and reports the counts (and accuracy when the generator's truth is present).
+Pure logic lives in `ml.identity` and `dagster_project.identity_step` (the previous crosswalk and
+the reviewers' decisions in, `resolve_identities`); this asset calls it and reports the counts (and
+accuracy when the generator's truth is present).
 """
 
 
-from pathlib import Path
-
 import dagster as dg
-import pandas as pd
 
 from dagster_project.as_of import partition_date
 from dagster_project.asset_metadata import tables_metadata
 from dagster_project.defs.partitions import AS_OF_STEP
+from dagster_project.identity_step import read_decisions, resolve_on_warehouse
 from dagster_project.resources import WAREHOUSE_POOL, PipelineSettings, Warehouse
-from dagster_project.warehouse import ensure_schema, table_exists
 
 IDENTITY_OUTPUTS = ("customer_identity", "customers", "customer_aliases", "identity_review_pairs")
-
-
-def _read_decisions(path: Path) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 @dg.multi_asset(
@@ -52,38 +44,15 @@ def _read_decisions(path: Path) -> pd.DataFrame | None:
     **AS_OF_STEP,
 )
 def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineSettings):
-    from ml.identity import resolve_identities
     from ml.identity.evaluate import evaluate_tables
     from ml.identity.stable_ids import id_stability
 
     as_of = partition_date(context)
     config = settings.config("identity")
-    # Reviewed pairs (must_link / cannot_link): config `decisions.path`, relative to the data folder.
-    decisions_path = Path((config.get("decisions") or {}).get("path") or "identity_decisions.csv")
-    decisions = _read_decisions(decisions_path if decisions_path.is_absolute() else warehouse.data_dir / decisions_path)
+    decisions = read_decisions(config, warehouse.data_dir)
     with warehouse.connect() as con:
-        ensure_schema(con, "core")
-        # the previous crosswalk stays in DuckDB (a table name, not a frame: 15M rows at 1M customers)
-        previous = "core.customer_identity" if table_exists(con, "core", "customer_identity") else None
-        previous_records = con.execute(f"SELECT count(*) FROM {previous}").fetchall()[0][0] if previous else 0
-        previous_aliases = (
-            con.execute("SELECT * FROM core.customer_aliases").df() if table_exists(con, "core", "customer_aliases") else None
-        )
-        result = resolve_identities(
-            con,
-            "intermediate.int_identity_records",
-            config=config,
-            previous_identity=previous,
-            decisions=decisions,
-            as_of=as_of,
-            write_to_schema="core",
-            previous_aliases=previous_aliases,
-            # completed orders rank the review queue by the value at stake
-            record_values=(
-                "SELECT 'order' AS source, order_id AS source_record_id, amount AS value "
-                "FROM staging.stg_orders WHERE status_class = 'completed'"
-                if table_exists(con, "staging", "stg_orders") else None),
-        )
+        step = resolve_on_warehouse(con, config, as_of, decisions)
+        result, previous_records = step.result, step.previous_records
         stats = dict(result.stats)
         truth_metrics = {}
         truth = settings.landing / "truth" / "record_map.csv"
