@@ -532,6 +532,7 @@ class Splink(Section):
     em_min_pairs: PositiveInt
     em_training_blocks: list[NonEmptyStr]
     em_max_pairs: PositiveInt
+    memory_share: PositiveShare
     blocking_rules: Annotated[list[NonEmptyStr], Field(min_length=1)]
     comparisons: Annotated[list[Comparison], Field(min_length=1)]
 

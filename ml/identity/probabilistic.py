@@ -25,6 +25,7 @@ import copy
 import logging
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -291,18 +292,39 @@ def splink_settings(cfg: dict[str, Any], plan: SplinkPlan) -> dict[str, Any]:
     }
 
 
-def splink_database(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Splink's own in-memory DuckDB, with the warehouse's threads and memory cap, spilling beside
-    the warehouse: left to its defaults it may take 80 % of the machine and spill into the working
-    folder, and at a million customers EM training grew to 23 GB and swapped."""
-    scon = duckdb.connect(":memory:")
+_UNITS = {"bytes": 1, "kib": 2 ** 10, "mib": 2 ** 20, "gib": 2 ** 30, "tib": 2 ** 40,
+          "kb": 10 ** 3, "mb": 10 ** 6, "gb": 10 ** 9, "tb": 10 ** 12}
+
+
+def memory_bytes(setting: str) -> int:
+    """DuckDB's `current_setting('memory_limit')` text ('4.6 GiB', '512.0 MiB') in bytes."""
+    number, unit = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*", setting).groups()
+    return int(float(number) * _UNITS[unit.lower()])
+
+
+@contextmanager
+def splink_database(con: duckdb.DuckDBPyConnection, share: float):
+    """Splink's own in-memory DuckDB, spilling beside the warehouse, with `share` of the warehouse
+    connection's memory cap; the warehouse connection keeps the rest until Splink is done. Left to
+    its defaults Splink's database takes 80 % of the machine and spills into the working folder
+    (at a million customers EM grew to 23 GB and swapped); with a cap of its own beside the
+    warehouse's, the process held two caps (9.2 GB for a 5 GB setting)."""
     threads, memory, temp = con.execute("SELECT current_setting('threads'), current_setting('memory_limit'), "
                                         "current_setting('temp_directory')").fetchall()[0]
+    total = memory_bytes(str(memory))
+    splink_mib = max(64, int(total * share) // 2 ** 20)
+    warehouse_mib = max(64, total // 2 ** 20 - splink_mib)
+    scon = duckdb.connect(":memory:")
     scon.execute(f"SET threads = {int(threads)}")
-    scon.execute("SET memory_limit = ?", [str(memory)])
+    scon.execute(f"SET memory_limit = '{splink_mib}MiB'")
     if temp:
         scon.execute("SET temp_directory = ?", [str(Path(temp) / "splink")])
-    return scon
+    con.execute(f"SET memory_limit = '{warehouse_mib}MiB'")
+    try:
+        yield scon
+    finally:
+        scon.close()
+        con.execute("SET memory_limit = ?", [str(memory)])
 
 
 def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
@@ -381,15 +403,20 @@ def fit_predict(sp_input: Any, cfg: dict[str, Any], plan: SplinkPlan, timings: d
 def _fit_predict_duckdb(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], plan: SplinkPlan,
                         timings: dict[str, float]) -> tuple[Any, list[str], dict[str, Any] | None]:
     """Splink on an in-memory DuckDB beside the warehouse: the input moves as one Arrow table."""
+    with splink_database(con, float(cfg["splink"]["memory_share"])) as scon:
+        arrow = con.sql("SELECT * FROM _idr_sp_in ORDER BY unique_id").to_arrow_table()
+        con.execute("DROP TABLE _idr_sp_in")
+        scon.register("_src", arrow)
+        scon.execute("CREATE TABLE sp_input AS SELECT * FROM _src")
+        scon.unregister("_src")
+        del arrow
+        return _fit_predict_in(scon, cfg, plan, timings)
+
+
+def _fit_predict_in(scon: duckdb.DuckDBPyConnection, cfg: dict[str, Any], plan: SplinkPlan,
+                    timings: dict[str, float]) -> tuple[Any, list[str], dict[str, Any] | None]:
     from splink import DuckDBAPI
 
-    arrow = con.sql("SELECT * FROM _idr_sp_in ORDER BY unique_id").to_arrow_table()
-    con.execute("DROP TABLE _idr_sp_in")
-    scon = splink_database(con)
-    scon.register("_src", arrow)
-    scon.execute("CREATE TABLE sp_input AS SELECT * FROM _src")
-    scon.unregister("_src")
-    del arrow
     sp_input = DuckDBAPI(connection=scon).register("sp_input")
     linker, pred, trained = fit_predict(sp_input, cfg, plan, timings)
     t = time.perf_counter()
@@ -398,5 +425,4 @@ def _fit_predict_duckdb(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], pla
     out = scon.sql(f"SELECT {', '.join(sel)} FROM {pred.physical_name}").to_arrow_table()
     timings["splink_scoring"] = round(timings["splink_scoring"] + time.perf_counter() - t, 3)
     model = linker.misc.save_model_to_json()
-    scon.close()
     return out, trained, model

@@ -172,3 +172,65 @@ def test_each_knowable_kind_gets_its_own_reason(fuzz_run):
         assert (got_status, message.split(":")[0]) == (status, reason), (path, got_status, message)
         if status == "rejected":
             assert file_reasons.get(path) == reason, (path, file_reasons.get(path))
+
+
+# row-level and repaired kinds: (status, {reject reason: rows}, a word of the registry message or None)
+ROW_LEVEL = {
+    "crm/contacts_broken_quotes.csv": ("loaded_with_rejects", {"broken_quotes": 1}, None),
+    "crm/contacts_nul.csv": ("loaded_with_rejects", {"nul_bytes": 1}, None),
+    "crm/contacts_5000_columns.csv": ("loaded_with_rejects", {"wrong_field_count": 1}, None),
+    "phone/calls_wrong_fields.csv": ("loaded_with_rejects", {"wrong_field_count": 1}, None),
+    "support/tickets_50mb_line.csv": ("loaded_with_rejects", {"field_too_large": 1}, None),
+    "mail/broken.mbox": ("loaded_with_rejects", {"mbox_preamble": 1, "unparseable_message": 1}, None),
+    "mail/not_an_email.eml": ("rejected", {"not_an_email": 1}, "not_an_email"),
+    "crm/contacts_stray_bytes.csv": ("loaded", {}, "repaired 2 undecodable"),
+    "crm/contacts_cp1251_x98.csv": ("loaded", {}, "repaired 1 undecodable"),
+    "mail/huge_header.eml": ("loaded", {}, "truncated (subject"),
+    "mail/malformed_mime.eml": ("loaded", {}, "truncated (body"),
+    "crm/contacts_sql_headers.csv": ("loaded", {}, None),
+    "crm/'; DROP TABLE raw.orders;--.csv": ("loaded", {}, "routed by name_hint to crm_orders"),
+}
+
+
+def test_each_row_level_kind_gets_its_own_reason(fuzz_run):
+    run, _ = fuzz_run
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        reg = _registry(con)
+        reasons = {}
+        for file, reason, n in con.execute("SELECT file, split_part(reason, ':', 1), count(*) FROM raw.rejected_rows "
+                                           "GROUP BY 1, 2").fetchall():
+            reasons.setdefault(file, {})[reason] = n
+    for path, (status, rejects, message) in ROW_LEVEL.items():
+        got_status, *_, got_message = reg[path]
+        assert got_status == status and reasons.get(path, {}) == rejects, (path, got_status, reasons.get(path))
+        if message:
+            assert message in (got_message or ""), (path, got_message)
+    name = NON_UTF8_NAME.decode("utf-8", "replace")
+    assert reg[name][0] == "loaded" and "not UTF-8" in reg[name][-1]
+
+
+def test_hostile_values_are_repaired_or_refused_downstream(fuzz_run):
+    """The mbox keeps both messages around its broken separator; repaired bytes are U+FFFD, never
+    surrogates; unicode digits make E.164 phones; a homoglyph e-mail is refused with its reason, an
+    all-Cyrillic IDN address is kept; SQL in a header or a file name is data; the raw tables survive."""
+    run, _ = fuzz_run
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        def one(sql, *params):
+            return con.execute(sql, list(params)).fetchall()
+
+        mbox = {r[0] for r in one("SELECT from_address FROM raw.mail_messages WHERE _source_file = 'mail/broken.mbox'")}
+        assert {"m1@b.ru", "m2@b.ru"} <= mbox
+        names = dict(one("SELECT contact_id, full_name FROM raw.crm_contacts WHERE _source_file IN "
+                         "('crm/contacts_stray_bytes.csv', 'crm/contacts_cp1251_x98.csv')"))
+        assert names["b2"] == "Bad \ufffd\ufffd Byte" and names["c2"] == "x\ufffdy" and names["c1"] == "Ирина Однобайтова"
+        phones = dict(one("SELECT raw, e164 FROM normalized.phone_lookup WHERE raw IN (?, ?, ?)",
+                          "+７ ９１６ ３８５-２７-４１", "٨٩١٦٣٨٥٢٧٤٢", "۸۹۱۶۳۸۵۲۷۴۳"))
+        assert sorted(phones.values()) == ["+79163852741", "+79163852742", "+79163852743"]
+        emails = {r[0]: r[1:] for r in one("SELECT raw, is_valid, reason FROM normalized.email_lookup WHERE raw IN "
+                                           "(?, ?)", "иван@почта.рф", "iv\u0430n@mail.ru")}
+        assert emails["иван@почта.рф"][0] and emails["iv\u0430n@mail.ru"] == (False, "mixed_scripts")
+        assert one("SELECT order_id FROM raw.crm_orders WHERE _source_file = ?",
+                   "crm/'; DROP TABLE raw.orders;--.csv") == [("d1",)]
+        assert one("SELECT count(*) FROM raw.crm_orders")[0][0] > 1
+        extra = one("SELECT _extra FROM raw.crm_contacts WHERE contact_id = 's1'")
+        assert len(extra) == 1 and "DROP TABLE students" in extra[0][0]

@@ -95,14 +95,17 @@ def test_no_contacts_at_all_names_birthdates_addresses_only(con):
 
 
 
-def test_splinks_own_database_gets_the_warehouse_memory_cap_and_a_spill_folder(tmp_path):
-    from ml.identity.probabilistic import splink_database
+def test_splinks_own_database_shares_the_warehouse_memory_cap_and_spills_beside_it(tmp_path):
+    from ml.identity.probabilistic import memory_bytes, splink_database
 
+    assert memory_bytes("4.6 GiB") == int(4.6 * 2 ** 30) and memory_bytes("512.0 MiB") == 512 * 2 ** 20
+    assert memory_bytes("5GB") == 5 * 10 ** 9
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("SET threads = 1")
     con.execute("SET memory_limit = '2GiB'")
-    splink_db = splink_database(con)
-    got = splink_db.execute("SELECT current_setting('threads'), current_setting('memory_limit'), "
-                            "current_setting('temp_directory')").fetchone()
-    assert got == (1, "2.0 GiB",
-                   str(tmp_path / "w.duckdb.tmp" / "splink"))
+    with splink_database(con, 0.75) as splink_db:
+        got = splink_db.execute("SELECT current_setting('threads'), current_setting('memory_limit'), "
+                                "current_setting('temp_directory')").fetchone()
+        assert got == (1, "1.5 GiB", str(tmp_path / "w.duckdb.tmp" / "splink"))
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "512.0 MiB"
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "2.0 GiB"
