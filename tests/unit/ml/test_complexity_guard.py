@@ -3,9 +3,9 @@
 Counts function calls with cProfile (deterministic, no clock): a vectorised step makes about the
 same number of Python calls for 4x the customers (the work is inside pandas / NumPy / DuckDB); a
 per-customer Python loop makes ~4x; a loop that filters the whole frame per customer makes ~4x
-calls but quadratic work, so the vectorised steps must stay near 1x. Steps that are a linear
-Python loop by design (health factors, one union per Splink link) are held to "not more than
-linear". Wall-clock ratios are measured by `bench/bench_e2e.py`, never here.
+calls but quadratic work, so the vectorised steps must stay near 1x (health included: its factors
+are columns over all customers, reasons formatted once per distinct value). Steps that are a linear
+Python loop by design (one union per Splink link) are held to "not more than linear". Wall-clock ratios are measured by `bench/bench_e2e.py`, never here.
 """
 
 from __future__ import annotations
@@ -69,13 +69,14 @@ def test_trends_and_ticket_patterns_are_vectorised(template):
     assert ratio < 1.5, f"ticket_patterns: {ratio:.2f}x Python calls for 4x customers"
 
 
-def test_health_is_at_most_linear(template):
+def test_health_is_vectorised(template):
     inputs = {}
     for n in (N, 4 * N):
         inputs[n] = (customer_trends(_signals(n, template), AS_OF, {}), ticket_patterns(_tickets(n), AS_OF, {}))
     c_small = calls(health_scores, *inputs[N], AS_OF)
     c_big = calls(health_scores, *inputs[4 * N], AS_OF)
-    assert c_big / c_small < 4.4, f"health_scores: {c_big / c_small:.2f}x Python calls for 4x customers"
+    # the per-customer loop (health_scores_by_customer) made ~3.6x here
+    assert c_big / c_small < 1.5, f"health_scores: {c_big / c_small:.2f}x Python calls for 4x customers"
 
 
 def test_identity_resolution_is_vectorised():
