@@ -225,16 +225,22 @@ def _sorted_ids(*sides: pd.DataFrame | None) -> np.ndarray:
     return np.array(sorted(ids, key=lambda x: (str(type(x)), x)), dtype=object)
 
 
-def _per_distinct(values: np.ndarray, fn) -> np.ndarray:
-    """``fn`` applied once per distinct value (object array out; None and NaN stay apart)."""
-    if not len(values):
-        return np.array([], dtype=object)
+def per_distinct(values: np.ndarray, fn) -> np.ndarray:
+    """``fn`` applied once per distinct value (object array out); missing values (None, NaN, NaT...)
+    once per kind, so that None and NaN stay apart."""
     values = np.asarray(values, dtype=object)
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
-    out = np.array([fn(u) for u in uniques] + [None], dtype=object)[:-1][codes]
-    is_none = values == None  # noqa: E711 (elementwise)
-    if is_none.any():
-        out[is_none] = fn(None)
+    out = np.empty(len(values), dtype=object)
+    if not len(values):
+        return out
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    ok = codes >= 0
+    out[ok] = np.array([fn(u) for u in uniques] + [None], dtype=object)[:-1][codes[ok]]
+    missing = np.flatnonzero(~ok)
+    if len(missing):
+        kinds = pd.Series(values[missing]).map(type).to_numpy()
+        for kind in pd.unique(kinds):
+            rows = missing[kinds == kind]
+            out[rows] = fn(values[rows[0]])
     return out
 
 
@@ -366,7 +372,7 @@ def _fired_factors(tr: _Side, tp: _Side, rp: _Side, cfg: dict) -> list[tuple]:
     counts = {code: tr.num(col, 0) for code, col, _ in markers}
     evidence = _marker_evidence(tr, has_tr & np.logical_or.reduce([c > 0 for c in counts.values()]),
                                 [m for _, _, m in markers])
-    names = _per_distinct(tr.raw("competitor_names_recent"), lambda v: str(v or "").replace(";", ", ") or "—")
+    names = per_distinct(tr.raw("competitor_names_recent"), lambda v: str(v or "").replace(";", ", ") or "—")
     for code, _, marker in markers:
         extra = {"names": lambda r: names[r]} if code == "competitor" else {}
         add(code, has_tr, counts[code], lambda r, m=marker: evidence[m][r], **extra)
@@ -437,7 +443,7 @@ def _last_unanswered(rp: _Side) -> np.ndarray:
         try:
             text = pd.to_datetime(stamps).dt.strftime("%Y-%m-%d %H:%M").to_numpy(dtype=object)
         except (TypeError, ValueError):  # mixed time zones and the like: one Timestamp per distinct value
-            text = _per_distinct(stamps.to_numpy(), lambda v: f"{pd.Timestamp(v):%Y-%m-%d %H:%M}")
+            text = per_distinct(stamps.to_numpy(), lambda v: f"{pd.Timestamp(v):%Y-%m-%d %H:%M}")
         out[ok] = ", last " + text
     return out
 
@@ -474,8 +480,8 @@ def _score_frames(ids: np.ndarray, fired: list[tuple], as_of_d, cfg: dict,
         text = long["reason"][sel]
         top[cust[sel]] = text if j == 0 else top[cust[sel]] + " + " + text
     cap, bands = float(cfg["risk_cap"]), cfg["bands"]
-    health = _per_distinct(risk, lambda r: health_from_risk(r, cap)).astype(float)
-    band = _per_distinct(health, lambda h: band_of(h, bands))
+    health = per_distinct(risk, lambda r: health_from_risk(r, cap)).astype(float)
+    band = per_distinct(health, lambda h: band_of(h, bands))
     delta = np.full(n, np.nan)
     if previous is not None and not previous.empty:
         before = previous.drop_duplicates("customer_id", keep="last")
