@@ -96,8 +96,7 @@ def step_functions(inputs: dict, as_of: dt.date, model_dir: Path) -> dict:
         "health": lambda: steps.score_health(inputs["signals"], facts, as_of, None, signals_cfg, health_cfg),
         "segments": lambda: steps.build_segments(facts, as_of, models_cfg, None),
         "churn": churn,
-        "alerts": lambda: steps.build_alerts(inputs["verdict"], inputs["verdict"][["customer_id", "risk_stage"]]
-                                             .assign(risk_stage="healthy", risk_score=0.0), as_of, health_cfg),
+        "alerts": lambda: steps.build_alerts(inputs["verdict"], None, as_of, health_cfg),  # a base run: digests
     }
 
 
