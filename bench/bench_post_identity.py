@@ -1,10 +1,12 @@
 """The Python steps after identity on a built warehouse: CPU seconds of each step's domain function.
 
-    .venv/bin/python bench/bench_post_identity.py WAREHOUSE [--as-of YYYY-MM-DD] [--replicate K]
+    .venv/bin/python bench/bench_post_identity.py [WAREHOUSE] [--as-of YYYY-MM-DD] [--replicate K]
         [--steps signals,health,segments,churn,alerts] [--profile 25]
 
-WAREHOUSE: the warehouse.duckdb of a finished `clientpulse run` (copied to a temp file and read
-there, so the run's file is never locked). The inputs are read once, the way the assets read them
+WAREHOUSE: the warehouse.duckdb of a finished `clientpulse run` (default: CLIENTPULSE_WAREHOUSE,
+else data/warehouse.duckdb, i.e. `make run`'s; without one the script says so and exits 0, so
+`make bench` passes on a fresh clone). It is copied to a temp file and read there, so the run's
+file is never locked. The inputs are read once, the way the assets read them
 (``load_customer_facts``, ``load_message_texts``, ``load_alert_inputs``); ``--replicate K`` repeats
 every customer K times under new ids (``<id>~<j>``), a K-times larger base with the same shape.
 Each step's function runs once and is timed by ``time.process_time`` (the process's CPU, all
@@ -102,12 +104,16 @@ def step_functions(inputs: dict, as_of: dt.date, model_dir: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("warehouse", type=Path)
+    ap.add_argument("warehouse", type=Path, nargs="?",
+                    default=Path(os.environ.get("CLIENTPULSE_WAREHOUSE") or "data/warehouse.duckdb"))
     ap.add_argument("--as-of", help="default: the latest as_of of ml.health_history")
     ap.add_argument("--replicate", type=int, default=1)
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("--profile", type=int, default=0, help="print the N costliest functions of each step")
     args = ap.parse_args()
+    if not args.warehouse.exists():
+        print(f"no warehouse at {args.warehouse}: run the pipeline first (`make run`), or pass one")
+        return
     tmp = Path(tempfile.mkdtemp(prefix="bench_post_identity_"))
     try:
         shutil.copy(args.warehouse, tmp / "warehouse.duckdb")
