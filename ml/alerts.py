@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .health import load_health_config
+from .health import load_health_config, per_distinct
 from .pii import mask_contact, mask_person
 
 ALERT_COLUMNS = [
@@ -65,7 +65,7 @@ SQL_TYPES = {
 _PANDAS = {"DOUBLE": "float64", "INTEGER": "int64", "BOOLEAN": "bool"}
 
 
-def _typed(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+def _typed(rows: list[dict] | pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """A frame with fixed numeric dtypes, also when empty."""
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype({c: _PANDAS[SQL_TYPES[c]] for c in columns if SQL_TYPES[c] in _PANDAS})
@@ -193,14 +193,10 @@ class AlertOutputs:
     first_run: bool
 
 
-def build_alerts(verdict: pd.DataFrame, previous: pd.DataFrame | None, as_of, config: dict | None = None,
-                 default_route: Route | None = None) -> AlertOutputs:
-    """Alerts, first-run digests and the decision log of one as-of date (rules: module docstring).
-
-    verdict: one row per customer (marts.customer_verdict columns; optional extra columns
-    health_score, health_band, silence_days, contact_gap_days, contact_gaps, cycle_days).
-    previous: the previous snapshot of ml.alert_history (customer_id, risk_stage, risk_score),
-    None when there is none (first run)."""
+def build_alerts_by_customer(verdict, previous, as_of, config=None, default_route=None) -> AlertOutputs:
+    """The per-customer definition of :func:`build_alerts` (same arguments, same outputs): one
+    Python pass over every customer's record, the reference the vectorised version is tested
+    against."""
     cfg = load_health_config(config)
     acfg, lang = cfg["alerts"], cfg["reasons_language"]
     order = {s: i for i, s in enumerate(acfg["stage_order"])}
@@ -254,6 +250,125 @@ def build_alerts(verdict: pd.DataFrame, previous: pd.DataFrame | None, as_of, co
     history = _typed([{**e, "manager": None if e["manager"] == no_manager else e["manager"]} for e in log],
                      HISTORY_COLUMNS)
     return AlertOutputs(alerts, digests, history, first_run)
+
+
+def build_alerts(verdict: pd.DataFrame, previous: pd.DataFrame | None, as_of, config: dict | None = None,
+                 default_route: Route | None = None) -> AlertOutputs:
+    """Alerts, first-run digests and the decision log of one as-of date (rules: module docstring).
+
+    verdict: one row per customer (marts.customer_verdict columns; optional extra columns
+    health_score, health_band, silence_days, contact_gap_days, contact_gaps, cycle_days).
+    previous: the previous snapshot of ml.alert_history (customer_id, risk_stage, risk_score),
+    None when there is none (first run).
+
+    Every customer's decision is computed as columns (equal to :func:`build_alerts_by_customer`);
+    only the crossings that become alerts are read as records: at a million customers the
+    per-customer pass over the whole verdict was the step's cost."""
+    cfg = load_health_config(config)
+    acfg, lang = cfg["alerts"], cfg["reasons_language"]
+    order = {s: i for i, s in enumerate(acfg["stage_order"])}
+    silence = acfg["silence"]
+    default_route = default_route or Route("default", None)
+    no_manager = acfg["no_manager"]
+    first_run = previous is None
+    n = len(verdict)
+    v = verdict.reset_index(drop=True)
+    col = lambda c: v[c].to_numpy(dtype=object) if c in v else np.full(n, None, dtype=object)  # noqa: E731
+    cid = col("customer_id")
+    manager = per_distinct(col("manager"), lambda m: m if isinstance(m, str) and m.strip() else no_manager)
+    stage = col("risk_stage")
+    in_risk = pd.Series(stage, dtype=object).isin(set(acfg["risk_stages"])).to_numpy()
+    decision = np.where(in_risk, "", NOT_IN_RISK).astype(object)
+    before = np.full(n, None, dtype=object)
+    if not first_run and len(previous):
+        prev = previous.drop_duplicates("customer_id", keep="last")
+        pos = pd.Index(prev["customer_id"]).get_indexer(cid)
+        known = pos >= 0
+        before[known] = prev["risk_stage"].to_numpy(dtype=object)[pos[known]]
+        rank_before = per_distinct(before, lambda s: order.get(s, -1)).astype(float)
+        rank_now = per_distinct(np.where(in_risk, stage, None), lambda s: order[s] if s is not None else -1)
+        decision[in_risk & known & (rank_before >= rank_now.astype(float))] = ALREADY
+    open_ = decision == ""
+    codes = _long_codes(col("reason_codes"), open_)
+    silence_codes = set(silence["reason_codes"])
+    only_silence = _only(codes, silence_codes, n)
+    only_guesses = _only(codes, silence_codes | set(silence["still_buying_holds"]), n)
+    days, active = _nums(v, "silence_days"), pd.Series(col("lifecycle_state"), dtype=object).eq("active").to_numpy()
+    rhythm = _rhythm(v, int(silence["min_rhythm_gaps"]))
+    with np.errstate(invalid="ignore"):
+        win_back = days > float(silence["win_back_after_days"])
+        usual = np.isnan(days) | np.isnan(rhythm) | (days <= float(silence["rhythm_multiplier"]) * rhythm)
+    held = np.select([win_back, (only_silence | only_guesses) & active, only_silence & usual],
+                     [WIN_BACK, STILL_BUYING, WITHIN_RHYTHM], "").astype(object)
+    decision[open_] = np.where(held[open_] != "", held[open_], DIGEST if first_run else ALERT)
+    log = pd.DataFrame({"customer_id": cid, "manager": manager, "risk_stage": stage,
+                        "risk_score": _nums(v, "risk_score"), "action_level": _nums(v, "action_level"),
+                        "value_at_risk": _nums(v, "value_at_risk"), "in_risk": in_risk.astype(bool),
+                        "decision": decision})
+    crossing = np.flatnonzero(decision == ALERT)
+    # the silence of a customer whose other reasons alert is usual for them: not a step to take
+    drop_silence = ~only_silence & (active | usual)
+    records = v.iloc[crossing].to_dict("records")
+    entries = log.iloc[crossing].to_dict("records")
+    own = codes[codes.index.isin(crossing)]
+    by_row = own.groupby(level=0).agg(list).to_dict() if len(own) else {}
+    rows = []
+    for i, entry, r in zip(crossing, entries, records):
+        entry["risk_score"], entry["value_at_risk"] = _num(entry["risk_score"]), _num(entry["value_at_risk"])
+        row_codes = by_row.get(i, [])
+        dropped = {c for c in row_codes if c in silence_codes} if drop_silence[i] else set()
+        rows.append((entry, r, [c for c in row_codes if c not in dropped], before[i], dropped))
+    alerts = _alert_rows(rows, as_of, cfg, acfg, lang, acfg["stage_labels"][lang], _previous_scores(previous),
+                         default_route)
+    if len(crossing):
+        log.loc[crossing, "decision"] = [e["decision"] for e, *_ in rows]
+    digests = _digests(log, verdict, as_of, acfg, lang, acfg["stage_labels"][lang], default_route) if first_run \
+        else _typed([], DIGEST_COLUMNS)
+    history = log.assign(manager=log["manager"].where(log["manager"] != no_manager, None))
+    history = _typed(history if n else [], HISTORY_COLUMNS)
+    return AlertOutputs(alerts, digests, history, first_run)
+
+
+def _previous_scores(previous: pd.DataFrame | None) -> dict:
+    if previous is None or not len(previous) or "risk_score" not in previous:
+        return {}
+    return dict(zip(previous["customer_id"], previous["risk_score"]))
+
+
+def _nums(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """``_num`` of a column as floats (None -> NaN)."""
+    if column not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _rhythm(frame: pd.DataFrame, min_gaps: int) -> np.ndarray:
+    """``rhythm_days`` of every row (NaN: unknown)."""
+    gaps, gap = np.nan_to_num(_nums(frame, "contact_gaps"), nan=0.0), _nums(frame, "contact_gap_days")
+    with np.errstate(invalid="ignore"):
+        own = ~np.isnan(gap) & (gaps >= min_gaps) & (gap > 0)
+    return np.where(own, gap, _nums(frame, "cycle_days"))
+
+
+def _long_codes(values: np.ndarray, rows: np.ndarray) -> pd.Series:
+    """``_codes`` of the selected rows as one long Series (index = row position, codes in order):
+    lists / arrays exploded, text split at , and ;."""
+    picked = np.flatnonzero(rows)
+    s = pd.Series(values[picked], index=picked, dtype=object)
+    listed = s.map(type).isin([list, tuple, np.ndarray]).to_numpy()
+    items = s[listed].explode()
+    items = items[items.notna()].astype(str)
+    text = s[~listed & s.notna().to_numpy()]
+    text = text.astype(str).str.split(r"[,;]", regex=True).explode().str.strip()
+    out = pd.concat([items, text])
+    return out[out != ""].sort_index(kind="stable")
+
+
+def _only(codes: pd.Series, allowed: set, n: int) -> np.ndarray:
+    """Per row: every reason code is in ``allowed`` (also when there are none)."""
+    other = np.zeros(n, bool)
+    other[codes.index[~codes.isin(allowed).to_numpy()]] = True
+    return ~other
 
 
 def _rank_key(entry: dict, r: dict):
