@@ -46,6 +46,20 @@ def _worker_chunk(texts: list[Any]) -> list[list]:
     return _score_chunk_with(_WORKER_ENGINE, texts)
 
 
+def _init_worker(cfg: dict) -> None:
+    global _WORKER_ENGINE
+    _WORKER_ENGINE = SignalEngine(cfg)
+    _WORKER_ENGINE.warm_up()
+
+
+def worker_context() -> mp.context.BaseContext:
+    """Workers start from a clean process (forkserver, else spawn), never by forking this one: a run
+    process holds DuckDB's, Dagster's and the allocator's threads, and a child forked while one of
+    them held a lock waits for it forever (a 1M-customer run hung in message signals for 30 min)."""
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    return mp.get_context(method)
+
+
 def _n_jobs(cfg: dict, n_rows: int) -> int:
     n = cfg["n_jobs"]
     cores = os.cpu_count() or 1
@@ -57,20 +71,13 @@ def _n_jobs(cfg: dict, n_rows: int) -> int:
 
 def _score_distinct(engine: SignalEngine, texts: list[Any], jobs: int) -> list[list]:
     """Columns (OUTPUT_FIELDS order) for a list of distinct texts, in order."""
-    if jobs <= 1 or len(texts) < 2 * 1000 or "fork" not in mp.get_all_start_methods():
+    if jobs <= 1 or len(texts) < 2 * 1000:
         return _score_chunk_with(engine, texts)
-    global _WORKER_ENGINE
-    # fork: workers inherit the compiled engine and its warm caches (copy-on-write); only strings travel
-    engine.warm_up()
-    _WORKER_ENGINE = engine
+    # each worker builds its own engine from the config; only strings travel
     chunk = max(2000, min(100_000, -(-len(texts) // (jobs * 4))))
     parts = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
-    ctx = mp.get_context("fork")
-    try:
-        with ctx.Pool(jobs) as pool:
-            results = pool.map(_worker_chunk, parts, chunksize=1)
-    finally:
-        _WORKER_ENGINE = None
+    with worker_context().Pool(jobs, initializer=_init_worker, initargs=(engine.cfg,)) as pool:
+        results = pool.map(_worker_chunk, parts, chunksize=1)
     cols: list[list] = [[] for _ in OUTPUT_FIELDS]
     for res in results:
         for acc, col in zip(cols, res):

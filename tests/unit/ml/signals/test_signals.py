@@ -169,11 +169,23 @@ def test_gating_is_sound_on_eval_set():
                     assert any(lit in t for lit in lits), (pat, t)
 
 
-def test_parallel_equals_serial():
-    texts = load_eval()["text"].tolist() * 8
+def test_parallel_equals_serial(monkeypatch):
+    """Enough distinct texts for the worker pool; its workers start clean (forkserver / spawn), never
+    forked from a process whose threads (DuckDB, Dagster) may hold a lock: such a child hangs."""
+    import multiprocessing as mp
+
+    from ml.signals import messages
+
+    methods = []
+    real = mp.get_context
+    monkeypatch.setattr(messages.mp, "get_context", lambda m=None: methods.append(m) or real(m))
+    base = load_eval()["text"].tolist()
+    texts = [f"{t} {i}" for i in range(8) for t in base]
+    assert len(set(texts)) >= 2000
     serial = score_texts(texts, n_jobs=1)
     parallel = score_texts(texts, n_jobs=2)
     assert serial == parallel
+    assert methods and "fork" not in methods
 
 
 def test_shuffled_and_duplicated_frame_gives_same_per_message_results():
