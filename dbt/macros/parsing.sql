@@ -9,7 +9,7 @@
 {% macro parse_timestamp(col) -%}
     {%- set parsed -%}
     coalesce(
-        try_cast(nullif(trim({{ col }}), '') as timestamp),
+        {{ try_cast_timestamp("nullif(trim(" ~ col ~ "), '')") }},
         {{ try_strptime_any("trim(" ~ col ~ ")", [
             '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M', '%d.%m.%Y', '%d.%m.%y',
             '%Y%m%d', '%Y%m%d%H%M%S', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y',

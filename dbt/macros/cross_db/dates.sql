@@ -36,3 +36,22 @@
 {% macro spark__excel_serial_timestamp(days) -%}
     timestamp_micros(unix_micros(timestamp '1899-12-30 00:00:00') + cast(round({{ days }} * 86400000000) as bigint))
 {%- endmacro %}
+
+{#- An ISO text as a timestamp, else null. DuckDB's cast keeps the wall time of a text with an
+    offset (2025-10-17T15:20:30+03:00 is 15:20:30) and refuses other forms; Spark's cast would
+    shift to the session zone (UTC) and read '2025' or '45000' as years, so on Spark only DuckDB's
+    ISO form is cast and its offset is dropped first. -#}
+{% macro try_cast_timestamp(col) -%}
+    {{ return(adapter.dispatch('try_cast_timestamp', 'clientpulse')(col)) }}
+{%- endmacro %}
+
+{% macro default__try_cast_timestamp(col) -%}
+    try_cast({{ col }} as timestamp)
+{%- endmacro %}
+
+{% macro spark__try_cast_timestamp(col) -%}
+    {%- set time = '[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\\\.[0-9]+)?)?' -%}
+    {%- set offset = '\\\\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)' -%}
+    case when {{ col }} rlike '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ]{{ time }}({{ offset }})?)?$'
+         then try_cast(regexp_replace({{ col }}, '([T ]{{ time }}){{ offset }}$', '$1') as timestamp) end
+{%- endmacro %}
