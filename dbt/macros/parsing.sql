@@ -55,7 +55,7 @@
 {% macro contact_id_key(col) -%}
     case
         when {{ full_match("trim(" ~ col ~ ")", '[0-9]+([.,]0+)?') }}
-            then coalesce(nullif(ltrim({{ replace_first("trim(" ~ col ~ ")", '[.,]0+$', '') }}, '0'), ''), '0')
+            then coalesce(nullif({{ ltrim_chars(replace_first("trim(" ~ col ~ ")", '[.,]0+$', ''), '0') }}, ''), '0')
         else nullif(trim({{ col }}), '')
     end
 {%- endmacro %}

@@ -55,3 +55,34 @@
     case when {{ col }} rlike '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ]{{ time }}({{ offset }})?)?$'
          then try_cast(regexp_replace({{ col }}, '([T ]{{ time }}){{ offset }}$', '$1') as timestamp) end
 {%- endmacro %}
+
+{#- A date or timestamp as text in a strftime format (DuckDB strftime; Spark date_format with the
+    codes as fixed-width pattern letters). -#}
+{% macro format_datetime(col, fmt) -%}
+    {{ return(adapter.dispatch('format_datetime', 'clientpulse')(col, fmt)) }}
+{%- endmacro %}
+
+{% macro default__format_datetime(col, fmt) -%}
+    strftime({{ col }}, '{{ fmt }}')
+{%- endmacro %}
+
+{% macro spark__format_datetime(col, fmt) -%}
+    {%- set codes = {'%Y': 'yyyy', '%m': 'MM', '%d': 'dd', '%H': 'HH', '%M': 'mm', '%S': 'ss'} -%}
+    {%- set out = namespace(text=fmt) -%}
+    {%- for code, letters in codes.items() -%}{%- set out.text = out.text | replace(code, letters) -%}{%- endfor -%}
+    date_format({{ col }}, '{{ out.text }}')
+{%- endmacro %}
+
+{#- Days from ``start`` to ``end`` (day boundaries crossed; DuckDB date_diff('day', ...), Spark
+    datediff(end, start)). -#}
+{% macro diff_days(start, end) -%}
+    {{ return(adapter.dispatch('diff_days', 'clientpulse')(start, end)) }}
+{%- endmacro %}
+
+{% macro default__diff_days(start, end) -%}
+    date_diff('day', {{ start }}, {{ end }})
+{%- endmacro %}
+
+{% macro spark__diff_days(start, end) -%}
+    datediff({{ end }}, {{ start }})
+{%- endmacro %}
