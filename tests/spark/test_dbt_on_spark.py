@@ -28,6 +28,8 @@ PORTED = (
     "stg_actions_log", "stg_marketing_events", "stg_phone_calls", "stg_orders", "stg_support_tickets",
     "stg_crm_contacts", "stg_chat_messages", "stg_mail_messages",
     "int_identity_records", "int_customer_orders", "int_customer_purchase_dates", "int_customer_interactions",
+    "mart_customer_rfm", "mart_customer_rfcm", "mart_customer_lifecycle", "mart_customer_risk_value",
+    "mart_rfcm_alarm", "mart_risk_value_matrix",
 )
 SELECT = " ".join(PORTED)
 NOT_PORTED: dict[str, str] = {}
