@@ -30,6 +30,7 @@ PORTED = (
     "int_identity_records", "int_customer_orders", "int_customer_purchase_dates", "int_customer_interactions",
     "mart_customer_rfm", "mart_customer_rfcm", "mart_customer_lifecycle", "mart_customer_risk_value",
     "mart_rfcm_alarm", "mart_risk_value_matrix",
+    "mart_customer_history", "mart_risk_value_matrix_history", "mart_segment_migration",
 )
 SELECT = " ".join(PORTED)
 NOT_PORTED: dict[str, str] = {}

@@ -1,8 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    **as_of_snapshot_config()
 ) }}
 -- Outcome KPIs, one row per as-of date, from the snapshots of mart_verdict_history (only snapshots
 -- up to the as-of date are read, so re-running an older date gives the row it had). Rules and

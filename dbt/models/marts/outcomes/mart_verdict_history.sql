@@ -1,8 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    **as_of_snapshot_config()
 ) }}
 -- One snapshot per as-of date of every customer's verdict (marts.customer_verdict: lifecycle state,
 -- risk stage, value tier, action level, expected value and value at risk, dominant reason, manager),
