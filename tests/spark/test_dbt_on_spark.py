@@ -31,6 +31,7 @@ PORTED = (
     "mart_customer_rfm", "mart_customer_rfcm", "mart_customer_lifecycle", "mart_customer_risk_value",
     "mart_rfcm_alarm", "mart_risk_value_matrix",
     "mart_customer_history", "mart_risk_value_matrix_history", "mart_segment_migration",
+    "customer_verdict", "customer_360",
 )
 SELECT = " ".join(PORTED)
 NOT_PORTED: dict[str, str] = {}

@@ -56,3 +56,43 @@
 {% macro spark__divide(numerator, denominator) -%}
     cast({{ numerator }} as double) / {{ denominator }}
 {%- endmacro %}
+
+{#- The list of ``col`` ordered by ``order_by`` (an aggregate), of the rows ``where`` keeps. Spark
+    collects (order, value) pairs, sorts them and keeps the values. -#}
+{% macro ordered_list(col, order_by, where=none) -%}
+    {{ return(adapter.dispatch('ordered_list', 'clientpulse')(col, order_by, where)) }}
+{%- endmacro %}
+
+{% macro default__ordered_list(col, order_by, where=none) -%}
+    list({{ col }} order by {{ order_by }}){% if where %} filter (where {{ where }}){% endif %}
+{%- endmacro %}
+
+{% macro spark__ordered_list(col, order_by, where=none) -%}
+    transform(array_sort(collect_list(named_struct('k', {{ order_by }}, 'v', {{ col }})){% if where %} filter (where {{ where }}){% endif %}), p -> p.v)
+{%- endmacro %}
+
+{#- The elements of a text list joined by ``sep``. -#}
+{% macro list_join(col, sep) -%}
+    {{ return(adapter.dispatch('list_join', 'clientpulse')(col, sep)) }}
+{%- endmacro %}
+
+{% macro default__list_join(col, sep) -%}
+    array_to_string({{ col }}, '{{ sep }}')
+{%- endmacro %}
+
+{% macro spark__list_join(col, sep) -%}
+    array_join({{ col }}, '{{ sep }}')
+{%- endmacro %}
+
+{#- The elements of a list mapped by ``expr`` (a function of ``var``), joined by ``sep``. -#}
+{% macro join_mapped(col, var, expr, sep) -%}
+    {{ return(adapter.dispatch('join_mapped', 'clientpulse')(col, var, expr, sep)) }}
+{%- endmacro %}
+
+{% macro default__join_mapped(col, var, expr, sep) -%}
+    list_aggregate(list_transform({{ col }}, lambda {{ var }}: {{ expr }}), 'string_agg', '{{ sep }}')
+{%- endmacro %}
+
+{% macro spark__join_mapped(col, var, expr, sep) -%}
+    array_join(transform({{ col }}, {{ var }} -> {{ expr }}), '{{ sep }}')
+{%- endmacro %}
