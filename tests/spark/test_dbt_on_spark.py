@@ -32,6 +32,9 @@ PORTED = (
     "mart_rfcm_alarm", "mart_risk_value_matrix",
     "mart_customer_history", "mart_risk_value_matrix_history", "mart_segment_migration",
     "customer_verdict", "customer_360",
+    "mart_list_context", "mart_actions_log", "mart_suppression_list", "mart_list_toxic_review", "mart_list_goodbye",
+    "mart_list_near_death", "mart_list_hot_triggers", "mart_list_reactivation", "mart_list_should_have_bought",
+    "mart_action_list",
 )
 SELECT = " ".join(PORTED)
 NOT_PORTED: dict[str, str] = {}

@@ -39,3 +39,27 @@
 {% macro spark__star_except(columns) -%}
     * except ({{ columns | join(', ') }})
 {%- endmacro %}
+
+{#- The texts of ``col`` joined by ``sep`` in the order of ``order_by`` (DuckDB string_agg with
+    order by, Spark listagg within group). -#}
+{% macro ordered_string_agg(col, sep, order_by) -%}
+    {{ return(adapter.dispatch('ordered_string_agg', 'clientpulse')(col, sep, order_by)) }}
+{%- endmacro %}
+
+{% macro default__ordered_string_agg(col, sep, order_by) -%}
+    string_agg({{ col }}, '{{ sep }}' order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_string_agg(col, sep, order_by) -%}
+    listagg({{ col }}, '{{ sep }}') within group (order by {{ order_by }})
+{%- endmacro %}
+
+{#- The set operator of the action lists' union (DuckDB matches the columns by name; Spark SQL has
+    no union by name, and every list is list_output's columns in one order, so it is a union all). -#}
+{% macro union_all_by_name() -%}
+    {{ return(adapter.dispatch('union_all_by_name', 'clientpulse')()) }}
+{%- endmacro %}
+
+{% macro default__union_all_by_name() -%}union all by name{%- endmacro %}
+
+{% macro spark__union_all_by_name() -%}union all{%- endmacro %}
