@@ -35,6 +35,7 @@ PORTED = (
     "mart_list_context", "mart_actions_log", "mart_suppression_list", "mart_list_toxic_review", "mart_list_goodbye",
     "mart_list_near_death", "mart_list_hot_triggers", "mart_list_reactivation", "mart_list_should_have_bought",
     "mart_action_list",
+    "mart_manager_reply_quality", "mart_manager_today", "mart_manager_toxic_load",
 )
 SELECT = " ".join(PORTED)
 NOT_PORTED: dict[str, str] = {}
