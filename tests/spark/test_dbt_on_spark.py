@@ -36,6 +36,7 @@ PORTED = (
     "mart_list_near_death", "mart_list_hot_triggers", "mart_list_reactivation", "mart_list_should_have_bought",
     "mart_action_list",
     "mart_manager_reply_quality", "mart_manager_today", "mart_manager_toxic_load",
+    "mart_verdict_history", "mart_kpi_daily",
 )
 SELECT = " ".join(PORTED)
 NOT_PORTED: dict[str, str] = {}

@@ -63,3 +63,17 @@
 {% macro default__union_all_by_name() -%}union all by name{%- endmacro %}
 
 {% macro spark__union_all_by_name() -%}union all{%- endmacro %}
+
+{#- The distinct texts of ``col`` in ascending order, joined by ``sep`` (DuckDB string_agg(distinct
+    ... order by), Spark the sorted collect_set). -#}
+{% macro distinct_string_agg(col, sep) -%}
+    {{ return(adapter.dispatch('distinct_string_agg', 'clientpulse')(col, sep)) }}
+{%- endmacro %}
+
+{% macro default__distinct_string_agg(col, sep) -%}
+    string_agg(distinct {{ col }}, '{{ sep }}' order by {{ col }})
+{%- endmacro %}
+
+{% macro spark__distinct_string_agg(col, sep) -%}
+    array_join(array_sort(collect_set({{ col }})), '{{ sep }}')
+{%- endmacro %}

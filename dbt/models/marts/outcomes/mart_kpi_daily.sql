@@ -161,7 +161,7 @@ select
     churned_customers,
     at_risk_customers,
     previous_as_of,
-    date_diff('day', previous_as_of, {{ today }}) as period_days,
+    {{ diff_days('previous_as_of', today) }} as period_days,
     case when previous_as_of is null then 'first snapshot: no earlier snapshot to compare with' end as period_note,
     case when previous_as_of is not null then coalesce(alive_at_previous, 0) end as alive_at_previous,
     case when previous_as_of is not null then coalesce(churned_in_period, 0) end as churned_in_period,

@@ -27,7 +27,7 @@ rfcm as (
 ),
 
 lists as (
-    select customer_id, string_agg(distinct list_name, ',' order by list_name) as action_lists
+    select customer_id, {{ distinct_string_agg('list_name', ',') }} as action_lists
     from {{ ref('mart_action_list') }}
     group by customer_id
 ),
