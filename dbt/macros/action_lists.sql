@@ -22,7 +22,7 @@ select
     ctx.expected_next_purchase,
     ctx.days_since_last_purchase,
     cast(x.step as integer) as step,
-    cast(x.step_code as varchar) as step_code,
+    cast(x.step_code as {{ type_text() }}) as step_code,
     cast(x.due_date as date) as due_date,
     x.reason,
     x.action_ru,

@@ -46,7 +46,7 @@
 {#- An optional upstream table written by a Python asset (ml.*): the source relation when it exists
     in the warehouse, else an empty typed stand-in, so customer_360 builds before the ML assets ever
     ran. `source()` is always called so lineage (and the Dagster dependency) stays in the graph.
-    columns: list of (name, sql type). -#}
+    columns: list of (name, sql type; varchar is the adapter's text type). -#}
 {% macro optional_source(source_name, table_name, columns) -%}
     {%- set src = source(source_name, table_name) -%}
     {%- set rel = none -%}
@@ -54,13 +54,18 @@
         {%- set rel = adapter.get_relation(database=src.database, schema=src.schema, identifier=src.identifier) -%}
     {%- endif -%}
     {%- if rel is not none -%}
-        (select {% for c in columns %}cast({{ c[0] }} as {{ c[1] }}) as {{ c[0] }}{% if not loop.last %}, {% endif %}{% endfor %} from {{ src }})
+        (select {% for c in columns %}cast({{ c[0] }} as {{ sql_type(c[1]) }}) as {{ c[0] }}{% if not loop.last %}, {% endif %}{% endfor %} from {{ src }})
     {%- else -%}
-        (select {% for c in columns %}cast(null as {{ c[1] }}) as {{ c[0] }}{% if not loop.last %}, {% endif %}{% endfor %} where 1 = 0)
+        (select {% for c in columns %}cast(null as {{ sql_type(c[1]) }}) as {{ c[0] }}{% if not loop.last %}, {% endif %}{% endfor %} where 1 = 0)
     {%- endif -%}
 {%- endmacro %}
 
 {#- A SQL list literal from a Jinja list of strings. -#}
 {% macro sql_string_list(values) -%}
     ({% for v in values %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{#- A column type of optional_source: varchar is the adapter's text type (type_text). -#}
+{% macro sql_type(name) -%}
+    {{- type_text() if name == 'varchar' else name -}}
 {%- endmacro %}

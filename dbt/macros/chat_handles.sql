@@ -7,5 +7,6 @@
 
 {#- A username / account id as one matching key: lower case, without '@', 't.me/' links and spaces. -#}
 {% macro chat_handle_key(col) -%}
-    nullif(lower(regexp_replace(regexp_replace(trim({{ col }}), '^(https?://)?(t\.me/|telegram\.me/)', '', 'i'), '[@\s]', '', 'g')), '')
+    {%- set unlinked = replace_first("trim(" ~ col ~ ")", '^(https?://)?(t\\.me/|telegram\\.me/)', '', ignore_case=true) -%}
+    nullif(lower({{ replace_all(unlinked, '[@\\s]', '') }}), '')
 {%- endmacro %}

@@ -11,6 +11,5 @@
 
 {#- The first `_extra` field whose header is one of `headers` (see national_id_headers). -#}
 {% macro extra_field(extra_col, headers) -%}
-    json_extract_string({{ extra_col }}, '$."' || list_filter(json_keys({{ extra_col }}),
-        lambda k: lower(regexp_replace(k, '[^\pL\pN]', '', 'g')) in {{ sql_string_list(headers) }})[1] || '"')
+    {{ json_first_key_value(extra_col, headers) }}
 {%- endmacro %}

@@ -9,7 +9,7 @@
 {% macro parse_timestamp(col) -%}
     {%- set parsed -%}
     coalesce(
-        try_cast(nullif(trim({{ col }}), '') as timestamp),
+        {{ try_cast_timestamp("nullif(trim(" ~ col ~ "), '')") }},
         {{ try_strptime_any("trim(" ~ col ~ ")", [
             '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M', '%d.%m.%Y', '%d.%m.%y',
             '%Y%m%d', '%Y%m%d%H%M%S', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y',
@@ -55,7 +55,7 @@
 {% macro contact_id_key(col) -%}
     case
         when {{ full_match("trim(" ~ col ~ ")", '[0-9]+([.,]0+)?') }}
-            then coalesce(nullif(ltrim({{ replace_first("trim(" ~ col ~ ")", '[.,]0+$', '') }}, '0'), ''), '0')
+            then coalesce(nullif({{ ltrim_chars(replace_first("trim(" ~ col ~ ")", '[.,]0+$', ''), '0') }}, ''), '0')
         else nullif(trim({{ col }}), '')
     end
 {%- endmacro %}

@@ -36,3 +36,53 @@
 {% macro spark__excel_serial_timestamp(days) -%}
     timestamp_micros(unix_micros(timestamp '1899-12-30 00:00:00') + cast(round({{ days }} * 86400000000) as bigint))
 {%- endmacro %}
+
+{#- An ISO text as a timestamp, else null. DuckDB's cast keeps the wall time of a text with an
+    offset (2025-10-17T15:20:30+03:00 is 15:20:30) and refuses other forms; Spark's cast would
+    shift to the session zone (UTC) and read '2025' or '45000' as years, so on Spark only DuckDB's
+    ISO form is cast and its offset is dropped first. -#}
+{% macro try_cast_timestamp(col) -%}
+    {{ return(adapter.dispatch('try_cast_timestamp', 'clientpulse')(col)) }}
+{%- endmacro %}
+
+{% macro default__try_cast_timestamp(col) -%}
+    try_cast({{ col }} as timestamp)
+{%- endmacro %}
+
+{% macro spark__try_cast_timestamp(col) -%}
+    {%- set time = '[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\\\.[0-9]+)?)?' -%}
+    {%- set offset = '\\\\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)' -%}
+    case when {{ col }} rlike '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ]{{ time }}({{ offset }})?)?$'
+         then try_cast(regexp_replace({{ col }}, '([T ]{{ time }}){{ offset }}$', '$1') as timestamp) end
+{%- endmacro %}
+
+{#- A date or timestamp as text in a strftime format (DuckDB strftime; Spark date_format with the
+    codes as fixed-width pattern letters). -#}
+{% macro format_datetime(col, fmt) -%}
+    {{ return(adapter.dispatch('format_datetime', 'clientpulse')(col, fmt)) }}
+{%- endmacro %}
+
+{% macro default__format_datetime(col, fmt) -%}
+    strftime({{ col }}, '{{ fmt }}')
+{%- endmacro %}
+
+{% macro spark__format_datetime(col, fmt) -%}
+    {%- set codes = {'%Y': 'yyyy', '%m': 'MM', '%d': 'dd', '%H': 'HH', '%M': 'mm', '%S': 'ss'} -%}
+    {%- set out = namespace(text=fmt) -%}
+    {%- for code, letters in codes.items() -%}{%- set out.text = out.text | replace(code, letters) -%}{%- endfor -%}
+    date_format({{ col }}, '{{ out.text }}')
+{%- endmacro %}
+
+{#- Days from ``start`` to ``end`` (day boundaries crossed; DuckDB date_diff('day', ...), Spark
+    datediff(end, start)). -#}
+{% macro diff_days(start, end) -%}
+    {{ return(adapter.dispatch('diff_days', 'clientpulse')(start, end)) }}
+{%- endmacro %}
+
+{% macro default__diff_days(start, end) -%}
+    date_diff('day', {{ start }}, {{ end }})
+{%- endmacro %}
+
+{% macro spark__diff_days(start, end) -%}
+    datediff({{ end }}, {{ start }})
+{%- endmacro %}

@@ -19,7 +19,7 @@ orders_in_window as (
 -- the first file an order id landed in is its version (an order exported twice counts once) ...
 first_file as (
     -- ties (the id on the same line of two files) go to the first file by name: a total order
-    select order_id, arg_min(_source_file, (_line, _source_file)) as _source_file
+    select order_id, {{ arg_min('_source_file', '(_line, _source_file)') }} as _source_file
     from orders_in_window
     group by order_id
 ),
@@ -32,9 +32,9 @@ orders as (
         min(o.order_ts) as order_ts,
         sum(o.amount) as amount,
         sum(o.quantity) as quantity,
-        arg_min(o.status_class, o._line) as status_class,
+        {{ arg_min('o.status_class', 'o._line') }} as status_class,
         -- the category of the biggest line item; equal amounts: the first line
-        arg_max(o.category, (coalesce(o.amount, 0), -o._line)) as category,
+        {{ arg_max('o.category', '(coalesce(o.amount, 0), -o._line)') }} as category,
         max(o.discount) as discount,
         count(*) as line_count
     from orders_in_window as o

@@ -14,5 +14,5 @@ select
     orders,
     amount,
     row_number() over (partition by customer_id order by order_date) as purchase_number,
-    date_diff('day', lag(order_date) over (partition by customer_id order by order_date), order_date) as gap_days
+    {{ diff_days('lag(order_date) over (partition by customer_id order by order_date)', 'order_date') }} as gap_days
 from completed

@@ -17,9 +17,9 @@ with contacts as (
         name_key,
         is_placeholder_name,
         birth_date,
-        lower(strip_accents(city)) as city_key,
+        lower({{ strip_accents('city') }}) as city_key,
         postcode,
-        lower(regexp_replace(address, '[^[:alnum:]]+', ' ', 'g')) as address_key,
+        lower({{ replace_all('address', '[^[:alnum:]]+', ' ') }}) as address_key,
         created_at as record_ts,
         first_name,
         last_name,
@@ -35,11 +35,11 @@ with contacts as (
         -- birth date as YYYYMMDD text; an 8-digit raw value that is no valid date (a typo) is kept
         -- as written so that fuzzy date levels can still compare it
         coalesce(
-            strftime(birth_date, '%Y%m%d'),
-            case when regexp_full_match(regexp_replace(birth_date_raw, '[^0-9]', '', 'g'), '(19|20)[0-9]{6}')
-                 then regexp_replace(birth_date_raw, '[^0-9]', '', 'g') end
+            {{ format_datetime('birth_date', '%Y%m%d') }},
+            case when {{ full_match(replace_all('birth_date_raw', '[^0-9]', ''), '(19|20)[0-9]{6}') }}
+                 then {{ replace_all('birth_date_raw', '[^0-9]', '') }} end
         ) as birth_date_key,
-        nullif(upper(regexp_replace(national_id, '[^\pL\pN]', '', 'g')), '') as national_id_key,
+        nullif(upper({{ replace_all('national_id', '[^\\pL\\pN]', '') }}), '') as national_id_key,
         _source_file,
         _line
     from {{ ref('stg_crm_contacts') }}
@@ -132,7 +132,7 @@ unioned as (
     union all select * from chats
 )
 
-select * exclude (_source_file, _line)
+select {{ star_except(['_source_file', '_line']) }}
 from unioned
 where source_record_id is not null
   and (record_ts is null or cast(record_ts as date) <= {{ as_of_date() }})

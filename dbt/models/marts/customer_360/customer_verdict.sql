@@ -145,13 +145,13 @@ evidence as (
                      || ' покупки (последняя ' || days_since_last_purchase || ' дн. назад, обычно раз в ' || cast(round(cycle_days) as integer) || ' дн.)'
             else 'опаздывает с покупкой: последняя ' || days_since_last_purchase || ' дн. назад, обычно раз в ' || cast(round(cycle_days) as integer) || ' дн.'
         end
-        || case when len(triggers) > 0
-                then ', но ' || list_aggregate(list_transform(triggers, lambda t: case t
+        || case when {{ list_size('triggers') }} > 0
+                then ', но ' || {{ join_mapped('triggers', 't', "case t
                         when 'cart_abandon' then 'бросил корзину'
                         when 'complaint' then 'жаловался'
                         when 'product_views' then 'смотрел товары'
                         when 'support_contact' then 'обращался в поддержку'
-                        else 'открывал письма или заходил на сайт' end), 'string_agg', ', ')
+                        else 'открывал письма или заходил на сайт' end", ', ') }}
                 when is_engaged then ', но выходил на связь ' || contacts_recent || ' раз за ' || {{ v['engaged_within_days'] }} || ' дн.'
                 else '' end as reason_ru
     from lapse
@@ -164,7 +164,7 @@ evidence as (
         customer_id,
         'no_second_purchase',
         1,
-        1 + least(days_since_last_purchase / 365.0, 0.99),
+        1 + least({{ divide('days_since_last_purchase', '365.0') }}, 0.99),
         'одна покупка ' || days_since_last_purchase || ' дн. назад, второй не было'
     from lapse
     where is_buyer and purchase_days = 1 and days_since_last_purchase > {{ v['one_time_after_days'] }}
@@ -224,8 +224,8 @@ per_customer as (
     select
         customer_id,
         max(stage_rank) as evidence_rank,
-        list(reason_ru order by reason_rank) filter (where reason_rank <= {{ v['max_reasons'] }}) as reasons,
-        list(code order by reason_rank) filter (where reason_rank <= {{ v['max_reasons'] }}) as reason_codes,
+        {{ ordered_list('reason_ru', 'reason_rank', where='reason_rank <= ' ~ v['max_reasons']) }} as reasons,
+        {{ ordered_list('code', 'reason_rank', where='reason_rank <= ' ~ v['max_reasons']) }} as reason_codes,
         min(code) filter (where reason_rank = 1) as dominant_reason,
         max(stage_rank) filter (where reason_rank = 1) as dominant_rank,
         bool_or(code in ('ultimatum', 'data_export')) as has_red_flag_factor
@@ -237,8 +237,8 @@ staged as (
     select
         b.*,
         coalesce(e.evidence_rank, 0) as stage_rank_final,
-        coalesce(e.reasons, []) as reasons,
-        coalesce(e.reason_codes, []) as reason_codes,
+        coalesce(e.reasons, {{ empty_list() }}) as reasons,
+        coalesce(e.reason_codes, {{ empty_list() }}) as reason_codes,
         e.dominant_reason,
         -- the reason whose action is recommended: the dominant one when it raised the stage (or is a
         -- fresh trigger, an opportunity), else the level's generic action ('*')
@@ -328,21 +328,21 @@ select
     l.lifecycle_state,
     l.risk_stage,
     case when l.is_buyer then
-        round(greatest(coalesce(l.churn_probability, 0), coalesce((100 - l.health_score) / 100.0, 0), l.stage_rank_final / 3.0), 4)
+        round(greatest(coalesce(l.churn_probability, 0), coalesce((100 - l.health_score) / 100.0, 0), {{ divide('l.stage_rank_final', '3.0') }}), 4)
     end as risk_score,
     l.value_tier,
     l.expected_value,
     case when l.is_buyer then coalesce(l.value_source, 'past_revenue') end as value_source,
     case when l.is_buyer then
         round(coalesce(l.value_if_retained, 0)
-              * greatest(coalesce(l.churn_probability, 0), coalesce((100 - l.health_score) / 100.0, 0), l.stage_rank_final / 3.0), 2)
+              * greatest(coalesce(l.churn_probability, 0), coalesce((100 - l.health_score) / 100.0, 0), {{ divide('l.stage_rank_final', '3.0') }}), 2)
     end as value_at_risk,
     l.action_level,
     al.action_color,
     coalesce(a.recommended_action, (select lifecycle_action_ru from lead_action)) as recommended_action,
     l.dominant_reason,
     l.reasons,
-    array_to_string(l.reasons, '; ') as reasons_text,
+    {{ list_join('l.reasons', '; ') }} as reasons_text,
     l.reason_codes,
     l.health_score,
     l.health_band,

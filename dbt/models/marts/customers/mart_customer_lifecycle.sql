@@ -59,7 +59,7 @@ configured_cycle as (
         {%- endfor %}
     ) as t(category, cycle_days)
     {%- else %}
-    select cast(null as varchar) as category_key, cast(null as double) as configured_cycle_days
+    select cast(null as {{ type_text() }}) as category_key, cast(null as double) as configured_cycle_days
     where 1 = 0
     {%- endif %}
 ),
@@ -96,7 +96,7 @@ category_days as (
 category_gaps as (
     select
         category,
-        date_diff('day', lag(order_date) over (partition by customer_id, category order by order_date), order_date) as gap_days
+        {{ diff_days('lag(order_date) over (partition by customer_id, category order by order_date)', 'order_date') }} as gap_days
     from category_days
 ),
 
@@ -184,7 +184,7 @@ joined as (
         f.cycle_days,
         f.cycle_source,
         f.last_purchase_date + cast(round(f.cycle_days) as integer) as expected_next_purchase,
-        date_diff('day', f.last_purchase_date, {{ as_of_date() }}) as days_since_last_purchase,
+        {{ diff_days('f.last_purchase_date', as_of_date()) }} as days_since_last_purchase,
         e.last_engagement_date,
         o.last_order_date,
         greatest(e.last_engagement_date, o.last_order_date) as last_touch_date,
@@ -204,19 +204,19 @@ joined as (
 flags as (
     select
         *,
-        list_filter([
-            case when cart_abandons_recent > 0 then 'cart_abandon' end,
-            case when complaints_recent > 0 then 'complaint' end,
-            case when product_views_recent >= {{ cfg('trigger_product_views_min') }} then 'product_views' end,
-            case when support_contacts_recent > 0 and complaints_recent = 0 then 'support_contact' end,
-            case when engagement_events_recent > 0 then 'engaged_missed_cycle' end
-        ], lambda t: t is not null) as triggers,
+        {{ non_null_list([
+            "case when cart_abandons_recent > 0 then 'cart_abandon' end",
+            "case when complaints_recent > 0 then 'complaint' end",
+            "case when product_views_recent >= " ~ cfg('trigger_product_views_min') ~ " then 'product_views' end",
+            "case when support_contacts_recent > 0 and complaints_recent = 0 then 'support_contact' end",
+            "case when engagement_events_recent > 0 then 'engaged_missed_cycle' end"
+        ]) }} as triggers,
         days_since_last_purchase > {{ cfg('dead_after_days') }}
             or days_since_last_purchase > {{ cfg('dead_after_cycles') }} * cycle_days as is_beyond_horizon,
         last_touch_date is null
-            or date_diff('day', last_touch_date, {{ as_of_date() }}) > {{ cfg('dead_silence_days') }} as is_silent,
+            or {{ diff_days('last_touch_date', as_of_date()) }} > {{ cfg('dead_silence_days') }} as is_silent,
         last_engagement_date is not null
-            and date_diff('day', last_engagement_date, {{ as_of_date() }}) < {{ hot }} as is_recently_engaged
+            and {{ diff_days('last_engagement_date', as_of_date()) }} < {{ hot }} as is_recently_engaged
     from joined
 ),
 
@@ -242,7 +242,7 @@ states as (
             when last_purchase_date is null then 'no_purchases'
             when days_since_last_purchase <= cycle_days * (1 + {{ tol }}) then 'active'
             when is_beyond_horizon and is_silent and dead_guard is null then 'dead'
-            when not is_beyond_horizon and (is_recently_engaged or len(triggers) > 0) then 'hot_inactive'
+            when not is_beyond_horizon and (is_recently_engaged or {{ list_size('triggers') }} > 0) then 'hot_inactive'
             when is_beyond_horizon or days_since_last_purchase > {{ cfg('cycle_near_death_cycles') }} * cycle_days then 'near_death'
             else 'sleeping'
         end as lifecycle_state
@@ -265,7 +265,7 @@ select
     s.cycle_source,
     s.expected_next_purchase,
     s.days_since_last_purchase,
-    date_diff('day', s.expected_next_purchase, {{ as_of_date() }}) as days_late,
+    {{ diff_days('s.expected_next_purchase', as_of_date()) }} as days_late,
     s.days_since_last_purchase / s.cycle_days as cycle_ratio,
     case
         when s.last_purchase_date is null then null
@@ -273,12 +273,12 @@ select
         else cast(floor(s.days_since_last_purchase / s.cycle_days) as integer)
     end as cycles_missed,
     case when s.last_purchase_date is not null
-         then greatest(0, date_diff('day', s.expected_next_purchase, {{ as_of_date() }}))
+         then greatest(0, {{ diff_days('s.expected_next_purchase', as_of_date()) }})
     end as days_overdue,
     s.last_engagement_date,
     s.last_order_date,
     s.last_touch_date,
-    date_diff('day', s.last_touch_date, {{ as_of_date() }}) as days_silent,
+    {{ diff_days('s.last_touch_date', as_of_date()) }} as days_silent,
     s.last_open_click_visit_date,
     s.engagement_events_recent,
     s.cart_abandons_recent,
@@ -286,7 +286,7 @@ select
     s.support_contacts_recent,
     s.complaints_recent,
     s.has_unsubscribed,
-    case when s.last_purchase_date is null then [] else s.triggers end as triggers,
+    case when s.last_purchase_date is null then {{ empty_list() }} else s.triggers end as triggers,
     s.is_beyond_horizon,
     s.is_silent,
     s.dead_guard,

@@ -70,8 +70,8 @@ rates as (
     select
         r.customer_id,
         f.first_seen_date,
-        date_diff('day', f.first_seen_date, {{ as_of_date() }}) as tenure_days,
-        greatest(least(coalesce(date_diff('day', f.first_seen_date, {{ as_of_date() }}), 0), {{ window }}), 30.4375) / 30.4375 as rate_months,
+        {{ diff_days('f.first_seen_date', as_of_date()) }} as tenure_days,
+        {{ divide('greatest(least(coalesce(' ~ diff_days('f.first_seen_date', as_of_date()) ~ ', 0), ' ~ window ~ '), 30.4375)', '30.4375') }} as rate_months,
         coalesce(t.complaint_tickets, 0) as complaint_tickets,
         coalesce(t.refund_tickets, 0) as refund_tickets,
         coalesce(t.complaint_tickets_window, 0)
@@ -132,8 +132,8 @@ classified as (
         r.rfm_segment,
         case
             when r.r_score is null then 'none'
-            when (r.r_score + r.f_score + r.m_score) / 3.0 >= {{ cfg('rfcm_value_high_min') }} then 'high'
-            when (r.r_score + r.f_score + r.m_score) / 3.0 <= {{ cfg('rfcm_value_low_max') }} then 'low'
+            when {{ divide('(r.r_score + r.f_score + r.m_score)', '3.0') }} >= {{ cfg('rfcm_value_high_min') }} then 'high'
+            when {{ divide('(r.r_score + r.f_score + r.m_score)', '3.0') }} <= {{ cfg('rfcm_value_low_max') }} then 'low'
             else 'mid'
         end as value_level,
         case
@@ -175,7 +175,7 @@ select
     6 - c.resource_score as resource_level,
     c.rfm_code,
     case when c.rfm_code is not null
-         then c.rfm_code || cast(6 - c.c_score as varchar) || cast(6 - c.resource_score as varchar)
+         then c.rfm_code || cast(6 - c.c_score as {{ type_text() }}) || cast(6 - c.resource_score as {{ type_text() }})
     end as rfcm_code,
     c.c_score < {{ cfg('rfcm_alarm_score_below') }} and c.resource_score < {{ cfg('rfcm_alarm_score_below') }} as is_low_c_and_r,
     c.value_level,

@@ -34,7 +34,7 @@ base as (
         c.customer_id,
         a.first_purchase_date,
         a.last_purchase_date,
-        date_diff('day', a.last_purchase_date, {{ as_of_date() }}) as recency_days,
+        {{ diff_days('a.last_purchase_date', as_of_date()) }} as recency_days,
         coalesce(a.frequency, 0) as frequency,
         coalesce(a.gross_amount, 0) - coalesce(a.returned_amount, 0) as monetary,
         coalesce(a.gross_amount, 0) as gross_amount,
@@ -72,7 +72,7 @@ select
     s.r_score,
     s.f_score,
     s.m_score,
-    cast(s.r_score as varchar) || cast(s.f_score as varchar) || cast(s.m_score as varchar) as rfm_code,
+    cast(s.r_score as {{ type_text() }}) || cast(s.f_score as {{ type_text() }}) || cast(s.m_score as {{ type_text() }}) as rfm_code,
     case when b.frequency = 0 then 'No purchases' else coalesce(g.rfm_segment, 'Unmapped') end as rfm_segment,
     case when b.frequency = 0 then 'Без покупок' else coalesce(g.rfm_segment_ru, 'Без сегмента') end as rfm_segment_ru
 from base as b

@@ -20,14 +20,14 @@ select
     customers_low_c_and_r,
     customers_low_c,
     customers_low_r,
-    case when customers > 0 then customers_low_c_and_r * 1.0 / customers else 0 end as share_low_c_and_r,
-    case when customers > 0 then customers_low_c * 1.0 / customers else 0 end as share_low_c,
-    case when customers > 0 then customers_low_r * 1.0 / customers else 0 end as share_low_r,
+    case when customers > 0 then {{ divide('customers_low_c_and_r * 1.0', 'customers') }} else 0 end as share_low_c_and_r,
+    case when customers > 0 then {{ divide('customers_low_c * 1.0', 'customers') }} else 0 end as share_low_c,
+    case when customers > 0 then {{ divide('customers_low_r * 1.0', 'customers') }} else 0 end as share_low_r,
     cast({{ cfg('rfcm_alarm_share') }} as double) as threshold_share,
     {{ cfg('rfcm_alarm_score_below') }} as score_below,
-    coalesce(customers > 0 and customers_low_c_and_r * 1.0 / customers > {{ cfg('rfcm_alarm_share') }}, false) as is_alarm,
+    coalesce(customers > 0 and {{ divide('customers_low_c_and_r * 1.0', 'customers') }} > {{ cfg('rfcm_alarm_share') }}, false) as is_alarm,
     case
-        when customers > 0 and customers_low_c_and_r * 1.0 / customers > {{ cfg('rfcm_alarm_share') }}
+        when customers > 0 and {{ divide('customers_low_c_and_r * 1.0', 'customers') }} > {{ cfg('rfcm_alarm_share') }}
             then 'Тревога: доля клиентов с C и R ниже порога превышает норму. Начните с мягкой стратегии — перераспределения ресурсов, а не с отключения.'
         else 'Норма'
     end as message_ru

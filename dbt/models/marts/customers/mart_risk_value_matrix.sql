@@ -30,8 +30,8 @@ select
     a.action_level_ru,
     coalesce(g.customers, 0) as customers,
     coalesce(g.revenue, 0) as revenue,
-    case when t.all_customers > 0 then coalesce(g.customers, 0) * 1.0 / t.all_customers else 0 end as customer_share,
-    case when t.all_revenue <> 0 then coalesce(g.revenue, 0) * 1.0 / t.all_revenue else 0 end as revenue_share
+    case when t.all_customers > 0 then {{ divide('coalesce(g.customers, 0) * 1.0', 't.all_customers') }} else 0 end as customer_share,
+    case when t.all_revenue <> 0 then {{ divide('coalesce(g.revenue, 0) * 1.0', 't.all_revenue') }} else 0 end as revenue_share
 from cells as c
 left join agg as g on g.risk_stage = c.risk_stage and g.value_tier = c.value_tier
 left join {{ ref('action_levels') }} as a on a.action_level = c.action_level

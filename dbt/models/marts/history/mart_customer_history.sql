@@ -1,8 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    **as_of_snapshot_config()
 ) }}
 -- One snapshot per as-of date of every customer's segments, lifecycle and matrix cell. Keyed by
 -- (as_of, customer_id); a re-run for the same as-of date deletes that date's snapshot and inserts

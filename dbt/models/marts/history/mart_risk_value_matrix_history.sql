@@ -1,8 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    **as_of_snapshot_config()
 ) }}
 -- One snapshot per as-of date of the risk x value matrix cells (delete+insert on as_of: re-runs
 -- of the same date replace its snapshot).

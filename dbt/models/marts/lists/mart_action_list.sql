@@ -5,11 +5,11 @@
 -- toxic_review, goodbye, near_death, hot_trigger, reactivation, should_have_bought.
 with lists as (
     select *, 1 as list_priority from {{ ref('mart_list_toxic_review') }}
-    union all by name select *, 2 as list_priority from {{ ref('mart_list_goodbye') }}
-    union all by name select *, 3 as list_priority from {{ ref('mart_list_near_death') }}
-    union all by name select *, 4 as list_priority from {{ ref('mart_list_hot_triggers') }}
-    union all by name select *, 5 as list_priority from {{ ref('mart_list_reactivation') }}
-    union all by name select *, 6 as list_priority from {{ ref('mart_list_should_have_bought') }}
+    {{ union_all_by_name() }} select *, 2 as list_priority from {{ ref('mart_list_goodbye') }}
+    {{ union_all_by_name() }} select *, 3 as list_priority from {{ ref('mart_list_near_death') }}
+    {{ union_all_by_name() }} select *, 4 as list_priority from {{ ref('mart_list_hot_triggers') }}
+    {{ union_all_by_name() }} select *, 5 as list_priority from {{ ref('mart_list_reactivation') }}
+    {{ union_all_by_name() }} select *, 6 as list_priority from {{ ref('mart_list_should_have_bought') }}
 )
 
 select

@@ -16,7 +16,7 @@ rows as (
         'goodbye' as step_code,
         {{ as_of_date() }} as due_date,
         'Нет покупок ' || l.days_since_last_purchase || ' дн., '
-            || coalesce('нет активности с ' || strftime(l.last_engagement_date, '%d.%m.%Y'), 'активности не было') as reason,
+            || coalesce('нет активности с ' || {{ format_datetime('l.last_engagement_date', '%d.%m.%Y') }}, 'активности не было') as reason,
         'Письмо «Мы расстаёмся?»: нет клика за ' || {{ cfg('lists_goodbye_wait_days') }}
             || ' дн. — исключить из рассылок; кликнул — в цепочку реактивации' as action_ru
     from lifecycle as l

@@ -111,16 +111,17 @@ open_triggers as (
 -- one trigger per customer: the highest priority, ties by trigger code (a total order, so the
 -- step code, reason and action always come from the same trigger)
 rows as (
+    {%- set key = '(coalesce(priority, 99), trigger_code)' %}
     select
         'hot_trigger' as list_name,
         customer_id,
         cast(null as integer) as step,
-        arg_min(trigger_code, (coalesce(priority, 99), trigger_code)) as step_code,
+        {{ arg_min('trigger_code', key) }} as step_code,
         max(last_event_date) as due_date,
-        'Горячий: ' || arg_min(coalesce(trigger_ru, 'недавняя активность'), (coalesce(priority, 99), trigger_code))
-            || ' (' || strftime(arg_min(last_event_date, (coalesce(priority, 99), trigger_code)), '%d.%m.%Y') || ')'
-            || '; все триггеры: ' || string_agg(coalesce(trigger_ru, 'недавняя активность'), ', ' order by coalesce(priority, 99), trigger_code) as reason,
-        arg_min(coalesce(action_ru, 'Одно точное касание в ближайшие 48 часов'), (coalesce(priority, 99), trigger_code)) as action_ru
+        'Горячий: ' || {{ arg_min("coalesce(trigger_ru, 'недавняя активность')", key) }}
+            || ' (' || {{ format_datetime(arg_min('last_event_date', key), '%d.%m.%Y') }} || ')'
+            || '; все триггеры: ' || {{ ordered_string_agg("coalesce(trigger_ru, 'недавняя активность')", ', ', 'coalesce(priority, 99), trigger_code') }} as reason,
+        {{ arg_min("coalesce(action_ru, 'Одно точное касание в ближайшие 48 часов')", key) }} as action_ru
     from open_triggers
     group by customer_id
 )

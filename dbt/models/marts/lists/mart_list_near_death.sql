@@ -22,7 +22,7 @@ rows as (
         d.due_date,
         'На грани ухода: покупки нет ' || l.days_since_last_purchase || ' дн. при цикле '
             || cast(round(l.cycle_days) as integer) || ' дн.; шаг ' || d.step
-            || coalesce(' (предыдущий шаг ' || d.last_step || ' отправлен ' || strftime(d.last_sent_date, '%d.%m.%Y') || ')',
+            || coalesce(' (предыдущий шаг ' || d.last_step || ' отправлен ' || {{ format_datetime('d.last_sent_date', '%d.%m.%Y') }} || ')',
                         ' (шагов ещё не отправляли)') as reason,
         d.message_ru as action_ru
     from due as d

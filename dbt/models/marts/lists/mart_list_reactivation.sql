@@ -31,12 +31,12 @@ rows as (
         d.step_code,
         d.due_date,
         case m.why
-            when 'goodbye_answered' then 'Ответил на прощальное письмо ' || strftime(m.episode_start, '%d.%m.%Y')
+            when 'goodbye_answered' then 'Ответил на прощальное письмо ' || {{ format_datetime('m.episode_start', '%d.%m.%Y') }}
             else 'Спит: покупки нет ' || l.days_since_last_purchase || ' дн. при цикле '
                 || cast(round(l.cycle_days) as integer) || ' дн.'
         end
             || '; шаг ' || d.step || ' цепочки реактивации'
-            || coalesce(' (предыдущий шаг ' || d.last_step || ' отправлен ' || strftime(d.last_sent_date, '%d.%m.%Y') || ')',
+            || coalesce(' (предыдущий шаг ' || d.last_step || ' отправлен ' || {{ format_datetime('d.last_sent_date', '%d.%m.%Y') }} || ')',
                         ' (шагов ещё не отправляли)') as reason,
         d.message_ru as action_ru
     from due as d

@@ -19,7 +19,7 @@ rows as (
         cast(null as integer) as step,
         'should_have_bought' as step_code,
         l.expected_next_purchase as due_date,
-        'Ожидали покупку к ' || strftime(l.expected_next_purchase, '%d.%m.%Y')
+        'Ожидали покупку к ' || {{ format_datetime('l.expected_next_purchase', '%d.%m.%Y') }}
             || ' (обычный цикл ' || cast(round(l.cycle_days) as integer) || ' дн.), покупки нет '
             || l.days_since_last_purchase || ' дн.' as reason,
         'Напомнить: «Вы обычно заказываете в это время. Что-то не так?»' as action_ru

@@ -20,7 +20,7 @@ rows as (
             || ', время менеджера ' || cast(round(r.manager_minutes_per_month) as integer) || ' мин/мес, с нами '
             || r.tenure_days || ' дн.'
             || case when r.toxicity_level = 'toxic' then '; C и R низкие (RFCM ' || coalesce(r.rfcm_code, 'без покупок') || ')' else '' end
-            || coalesce('; P(токсичность) ' || cast(round(t.toxicity_probability, 2) as varchar), '') as reason,
+            || coalesce('; P(токсичность) ' || cast(round(t.toxicity_probability, 2) as {{ type_text() }}), '') as reason,
         'Разбор менеджером до решения: ' || coalesce(r.rfcm_strategy_ru, 'решить, как обслуживать дальше') as action_ru
     from rfcm as r
     left join toxicity as t on t.customer_id = r.customer_id

@@ -12,7 +12,7 @@ rows as (
         cast(null as integer) as step,
         'goodbye' as step_code,
         goodbye_sent_date + {{ cfg('lists_goodbye_wait_days') }} + 1 as due_date,
-        'Прощальное письмо ' || strftime(goodbye_sent_date, '%d.%m.%Y') || ' без клика за '
+        'Прощальное письмо ' || {{ format_datetime('goodbye_sent_date', '%d.%m.%Y') }} || ' без клика за '
             || {{ cfg('lists_goodbye_wait_days') }} || ' дн.' as reason,
         'Исключить из рассылок и списков; вернуть, только если купит сам' as action_ru,
         goodbye_sent_date

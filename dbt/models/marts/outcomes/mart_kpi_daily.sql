@@ -1,8 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    **as_of_snapshot_config()
 ) }}
 -- Outcome KPIs, one row per as-of date, from the snapshots of mart_verdict_history (only snapshots
 -- up to the as-of date are read, so re-running an older date gives the row it had). Rules and
@@ -162,7 +161,7 @@ select
     churned_customers,
     at_risk_customers,
     previous_as_of,
-    date_diff('day', previous_as_of, {{ today }}) as period_days,
+    {{ diff_days('previous_as_of', today) }} as period_days,
     case when previous_as_of is null then 'first snapshot: no earlier snapshot to compare with' end as period_note,
     case when previous_as_of is not null then coalesce(alive_at_previous, 0) end as alive_at_previous,
     case when previous_as_of is not null then coalesce(churned_in_period, 0) end as churned_in_period,

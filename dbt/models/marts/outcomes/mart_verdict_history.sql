@@ -1,8 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    **as_of_snapshot_config()
 ) }}
 -- One snapshot per as-of date of every customer's verdict (marts.customer_verdict: lifecycle state,
 -- risk stage, value tier, action level, expected value and value at risk, dominant reason, manager),
@@ -28,7 +27,7 @@ rfcm as (
 ),
 
 lists as (
-    select customer_id, string_agg(distinct list_name, ',' order by list_name) as action_lists
+    select customer_id, {{ distinct_string_agg('list_name', ',') }} as action_lists
     from {{ ref('mart_action_list') }}
     group by customer_id
 ),

@@ -1,8 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    **as_of_snapshot_config()
 ) }}
 -- «Точка А» over time: one snapshot of quality_coverage per as-of date. A re-run for the same
 -- as-of date deletes that date's snapshot and inserts it again (delete+insert on as_of), so re-runs

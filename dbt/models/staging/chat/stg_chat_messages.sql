@@ -49,9 +49,9 @@ typed as (
         {{ chat_handle_key('m.username') }} as username,
         m.email as email_raw,
         m.text,
-        coalesce(json_extract_string(m._extra, '$.platform'),
+        coalesce({{ json_text('m._extra', '$.platform') }},
                  case when m._source_file ilike '%.csv' then 'csv' end) as platform,
-        json_extract_string(m._extra, '$.media') as media,
+        {{ json_text('m._extra', '$.media') }} as media,
         m._source_file,
         m._line
     from messages as m
