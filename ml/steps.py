@@ -216,4 +216,8 @@ def model_runs(scored: list[ScoredModel]) -> pd.DataFrame:
 def model_drivers(scored: list[ScoredModel], segments: pd.Series) -> pd.DataFrame:
     from ml.churn import explain_drivers
 
-    return pd.concat([explain_drivers(s.model, segments) for s in scored] or [pd.DataFrame()], ignore_index=True)
+    frames = [explain_drivers(s.model, segments) for s in scored]
+    filled = [f for f in frames if not f.empty]  # concat of empty frames is deprecated in pandas
+    if filled:
+        return pd.concat(filled, ignore_index=True)
+    return frames[0] if frames else pd.DataFrame()

@@ -105,7 +105,8 @@ select
     cast(u.occurred_at as date) as occurred_date,
     u.is_complaint,
     u.is_refund,
-    cast(u.manager_minutes as double) as manager_minutes,
+    -- decimal minutes: sums over them are exact, whatever order the rows come in
+    cast(round(u.manager_minutes, 2) as decimal(18, 2)) as manager_minutes,
     u.is_customer_initiated
 from unioned as u
 inner join identity as i on i.source = u.source and i.source_record_id = u.interaction_id

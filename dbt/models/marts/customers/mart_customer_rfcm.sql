@@ -71,6 +71,7 @@ rates as (
         r.customer_id,
         f.first_seen_date,
         {{ diff_days('f.first_seen_date', as_of_date()) }} as tenure_days,
+        greatest(least(coalesce({{ diff_days('f.first_seen_date', as_of_date()) }}, 0), {{ window }}), 30.4375) as rate_days,
         {{ divide('greatest(least(coalesce(' ~ diff_days('f.first_seen_date', as_of_date()) ~ ', 0), ' ~ window ~ '), 30.4375)', '30.4375') }} as rate_months,
         coalesce(t.complaint_tickets, 0) as complaint_tickets,
         coalesce(t.refund_tickets, 0) as refund_tickets,
@@ -96,8 +97,10 @@ per_month as (
 
 base as (
     select
-        coalesce(sum(complaints_window) / nullif(sum(rate_months), 0), 0) as base_complaints_per_month,
-        coalesce(sum(manager_minutes_window) / nullif(sum(rate_months), 0), 0) as base_manager_minutes_per_month
+        -- exact sums (integers, decimal days and minutes) divided once: the base does not depend
+        -- on the order the rows were added in (issue 16.3: exact reruns)
+        coalesce({{ divide('sum(complaints_window) * 30.4375', 'nullif(sum(rate_days), 0)') }}, 0) as base_complaints_per_month,
+        coalesce({{ divide('sum(manager_minutes_window) * 30.4375', 'nullif(sum(rate_days), 0)') }}, 0) as base_manager_minutes_per_month
     from per_month
 ),
 

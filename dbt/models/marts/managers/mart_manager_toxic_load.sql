@@ -32,10 +32,10 @@ select
     count(*) as customers,
     count(*) filter (where is_toxic) as toxic_customers,
     coalesce(sum(minutes) filter (where is_toxic), 0) as toxic_manager_minutes,
-    round(coalesce(sum(minutes) filter (where is_toxic), 0) / 60.0, 1) as toxic_manager_hours,
+    round({{ divide('coalesce(sum(minutes) filter (where is_toxic), 0)', '60.0') }}, 1) as toxic_manager_hours,
     sum(minutes) as all_manager_minutes,
     case when sum(minutes) > 0
-         then round(coalesce(sum(minutes) filter (where is_toxic), 0) / sum(minutes), 4) end as toxic_share_of_minutes,
+         then round({{ divide('coalesce(sum(minutes) filter (where is_toxic), 0)', 'sum(minutes)') }}, 4) end as toxic_share_of_minutes,
     coalesce(sum(complaints) filter (where is_toxic), 0) as toxic_complaints,
     coalesce(sum(monetary) filter (where is_toxic), 0) as toxic_revenue
 from joined

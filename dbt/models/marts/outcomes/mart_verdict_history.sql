@@ -34,7 +34,7 @@ lists as (
 
 hours as (
     -- manager time of tickets (handling minutes) and calls (duration) in the cost window
-    select customer_id, sum(manager_minutes) / 60.0 as manager_hours_window
+    select customer_id, {{ divide('sum(manager_minutes)', '60.0') }} as manager_hours_window
     from {{ ref('int_customer_interactions') }}
     where channel in ('ticket', 'call')
       and occurred_date > {{ as_of_date() }} - {{ cost_window }}
