@@ -219,6 +219,8 @@ class ListWorkbooks(Section):
     unassigned: NonEmptyStr
     date_format: NonEmptyStr
     max_column_width: Annotated[int, Field(ge=8, le=255)]
+    workers: Annotated[int, Field(ge=0, le=64)] = 0
+    parallel_min_rows: Annotated[int, Field(ge=0)] = 50000
     csv_encoding: Codec
     csv_delimiter: Annotated[str, Field(min_length=1, max_length=1)]
     sheets: Annotated[dict[NonEmptyStr, Annotated[str, Field(min_length=1, max_length=31)]], Field(min_length=1)]

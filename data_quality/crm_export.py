@@ -26,9 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from data_quality.safe_cells import is_missing, safe_text
+from data_quality.safe_cells import (
+    E164,
+    is_e164,
+    is_missing,
+    needs_quote,
+    neutralise_column,
+    safe_text,
+    safe_text_column,
+)
 
 CONFIG_FILE = "crm_export.yaml"
 EXPORT_DIR = "export"
@@ -181,7 +190,28 @@ def _as_list(value: Any) -> list[str]:
 def _id_order(crm_id: str) -> tuple[int, int | str]:
     """All-digit ids compare as numbers (``9`` before ``10``), others as text after them."""
     text = str(crm_id).strip()
-    return (0, int(text)) if text.isdigit() else (1, text)
+    return (0, int(text)) if text.isdecimal() else (1, text)
+
+
+def text_rank(values: Any) -> np.ndarray:
+    """Each value's rank in code-point order (equal texts, equal ranks): a sort key for np.lexsort,
+    sorted as fixed-width text (object arrays sort by Python comparisons, 20x slower at 1M)."""
+    return np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)[1].reshape(-1)
+
+
+def _id_rank(crm_ids: pd.Series) -> np.ndarray:
+    """``_id_order`` as one integer rank per id (for np.lexsort)."""
+    text = crm_ids.str.strip()
+    digits = text.str.isdecimal().to_numpy(dtype=bool)
+    order = np.empty(len(text), dtype=np.int64)
+    numbers = [int(t) for t in text[digits]]
+    try:
+        number_rank = np.unique(np.array(numbers, dtype=np.int64), return_inverse=True)[1].reshape(-1)
+    except OverflowError:  # ids beyond 64 bits: ranked as Python integers
+        number_rank = np.unique(np.array(numbers, dtype=object), return_inverse=True)[1].reshape(-1)
+    order[digits] = number_rank
+    order[~digits] = text_rank(text[~digits]) + (number_rank.max() + 1 if len(number_rank) else 0)
+    return order
 
 
 def survivors(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -195,10 +225,12 @@ def survivors(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     r = records.dropna(subset=["crm_id"]).copy()
     r["crm_id"] = r["crm_id"].astype(str)
     r = r.drop_duplicates(["customer_id", "crm_id"])
-    r["_created"] = pd.to_datetime(r.get("created_at"), errors="coerce")
-    r["_missing"] = r["_created"].isna()
-    r["_id"] = r["crm_id"].map(_id_order)
-    r = r.sort_values(["customer_id", "_missing", "_created", "_id"], kind="mergesort")
+    created = (pd.to_datetime(r["created_at"], errors="coerce") if "created_at" in r
+               else pd.Series(pd.NaT, index=r.index, dtype="datetime64[ns]"))  # fmt: skip
+    missing = created.isna().to_numpy(dtype=bool)
+    created_ns = np.where(missing, 0, created.array.asi8)
+    order = np.lexsort((_id_rank(r["crm_id"]), created_ns, missing, text_rank(r["customer_id"])))
+    r = r.iloc[order]
     first = r.drop_duplicates("customer_id")[["customer_id", "crm_id"]]
     merged = r.merge(first.rename(columns={"crm_id": "survivor_crm_id"}), on="customer_id")
     merged = merged[merged["crm_id"] != merged["survivor_crm_id"]].rename(columns={"crm_id": "merged_crm_id"})
@@ -207,17 +239,25 @@ def survivors(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _contact_lists(customers: pd.DataFrame, contacts: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
     """Per customer: every valid phone / e-mail, the golden one first, then by how often seen."""
-    phones: dict[str, list[str]] = {}
-    emails: dict[str, list[str]] = {}
+    seen: dict[str, dict[str, list[str]]] = {"phone": {}, "email": {}}
     if contacts is not None and not contacts.empty:
-        ordered = contacts.sort_values(["customer_id", "kind", "n", "value"], ascending=[True, True, False, True])
-        for (cid, kind), grp in ordered.groupby(["customer_id", "kind"], sort=False):
-            (phones if kind == "phone" else emails)[cid] = grp["value"].astype(str).tolist()
+        ranks = (text_rank(contacts["value"]), -contacts["n"].to_numpy(dtype=np.int64), text_rank(contacts["kind"]),
+                 text_rank(contacts["customer_id"]))  # fmt: skip
+        ordered = contacts.iloc[np.lexsort(ranks)]  # customer, kind, most often seen first, value
+        for kind, lists in seen.items():
+            part = ordered[ordered["kind"] == kind]
+            ids = part["customer_id"].to_numpy(dtype=object)
+            if not len(ids):
+                continue
+            starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])  # sorted: each customer's run of rows
+            values = part["value"].astype(str).to_numpy(dtype=object)
+            lists.update(zip(ids[starts], (run.tolist() for run in np.split(values, starts[1:]))))
 
     def merge(golden: Any, extra: list[str]) -> list[str]:
         out = [] if is_missing(golden) or not str(golden) else [str(golden)]
         return out + [v for v in extra if v not in out]
 
+    phones, emails = seen["phone"], seen["email"]
     ph = pd.Series([merge(g, phones.get(c, [])) for c, g in zip(customers["customer_id"], customers["phone_e164"])],
                    index=customers.index, dtype=object)  # fmt: skip
     em = pd.Series([merge(None if is_missing(g) else str(g).strip().lower(), emails.get(c, []))
@@ -225,22 +265,20 @@ def _contact_lists(customers: pd.DataFrame, contacts: pd.DataFrame | None) -> tu
     return ph, em
 
 
-def _tags(rec: dict[str, Any], config: dict[str, Any], labels: dict[str, str]) -> list[str]:
+def _tags(segment: Any, stage: Any, level: Any, label: Any, flags: list[str], config: dict[str, Any],
+          labels: dict[str, str]) -> list[str]:
     """Russian tags: segment, risk stage, action level, data-quality flags (no commas inside a tag:
     amoCRM splits tags on commas)."""
     t = config.get("tags") or {}
     out: list[str] = []
-    if not is_missing(rec.get("segment")) and t.get("segment"):
-        out.append(t["segment"].format(value=rec["segment"]))
-    stage = rec.get("risk_stage")
+    if not is_missing(segment) and t.get("segment"):
+        out.append(t["segment"].format(value=segment))
     if not is_missing(stage) and (t.get("risk_stage") or {}).get(stage):
         out.append(t["risk_stage"][stage])
-    level = rec.get("action_level")
     if not is_missing(level) and t.get("action_level"):
-        label = rec.get("action_level_ru")
         out.append(t["action_level"].format(value=int(level), label="" if is_missing(label) else label).strip(" :"))
     if t.get("dq_flag"):
-        out += [t["dq_flag"].format(value=labels.get(f, f)) for f in _as_list(rec.get("dq_flags"))]
+        out += [t["dq_flag"].format(value=labels.get(f, f)) for f in flags]
     return [re.sub(r"\s*[,;]\s*", " ", x).strip() for x in out if x]
 
 
@@ -251,8 +289,9 @@ def target_records(records: pd.DataFrame | None, target: dict[str, Any]) -> pd.D
         return records
     patterns = list(target.get("id_files") or ["*"])
     files = records["source_file"] if "source_file" in records else pd.Series([None] * len(records), index=records.index)
-    keep = files.map(lambda f: any(fnmatch.fnmatch(str(f), p) for p in patterns) if not is_missing(f) else "*" in patterns)
-    return records[keep.astype(bool)]
+    codes, names = pd.factorize(files, use_na_sentinel=True)  # each file name matched once
+    matched = np.array([any(fnmatch.fnmatch(str(f), p) for p in patterns) for f in names] + ["*" in patterns], dtype=bool)
+    return records[matched[codes]]
 
 
 def prepare_customers(frame: pd.DataFrame, config: dict[str, Any], records: pd.DataFrame | None = None,
@@ -270,8 +309,17 @@ def prepare_customers(frame: pd.DataFrame, config: dict[str, Any], records: pd.D
     first, _ = survivors(records)
     out = out.merge(first, on="customer_id", how="left") if len(first) else out.assign(crm_id=None)
     out["phones"], out["emails"] = _contact_lists(out, contacts)
-    out["tags"] = [_tags(rec, config, labels or {}) for rec in out.to_dict("records")]
-    named = out["name_valid"].fillna(False).astype(bool) if "name_valid" in out else out["full_name"].notna()
+    empty = pd.Series([None] * len(out), index=out.index, dtype=object)
+    tag_inputs = [out[c] if c in out else empty for c in ("segment", "risk_stage", "action_level", "action_level_ru")]
+    built: dict[tuple, list[str]] = {}  # few distinct (segment, stage, level, label, flags): each built once
+    column = []
+    for row in zip(*tag_inputs, out["dq_flags"]):
+        key = tuple(None if is_missing(v) else v for v in row[:4]) + (tuple(row[4]),)
+        if key not in built:
+            built[key] = _tags(*key[:4], list(key[4]), config, labels or {})
+        column.append(built[key])
+    out["tags"] = column
+    named = out["name_valid"].astype("boolean").fillna(False).astype(bool) if "name_valid" in out else out["full_name"].notna()
     named &= out["full_name"].map(lambda v: not is_missing(v) and bool(str(v).strip()))
     out["has_content"] = named | out["phones"].map(bool) | out["emails"].map(bool)
     keep = pd.Series(True, index=out.index)
@@ -283,20 +331,31 @@ def prepare_customers(frame: pd.DataFrame, config: dict[str, Any], records: pd.D
     return out.reset_index(drop=True)
 
 
-def _format(value: Any, fld: str, target: dict[str, Any]) -> str:
+def _by_value(column: pd.Series, render: Any) -> np.ndarray:
+    """``render`` of each distinct non-missing value once, ``""`` for a missing one."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    rendered = np.array([render(v) for v in uniques] + [""], dtype=object)
+    return rendered[codes]  # code -1 (missing) takes the last entry
+
+
+def _formatted(frame: pd.DataFrame, fld: str, target: dict[str, Any]) -> np.ndarray:
+    """The column ``fld`` as the target's text (lists joined, dates in its format, numbers plain)."""
+    if fld not in frame:
+        return np.full(len(frame), "", dtype=object)
+    column = frame[fld]
     if fld in ("dq_flags", "missing_fields", "sources", "tags"):
-        return str(target.get("list_separator", ",")).join(_as_list(value))
-    if is_missing(value):
-        return ""
+        sep = str(target.get("list_separator", ","))
+        return np.array([sep.join(_as_list(v)) for v in column], dtype=object)
     if fld == "birth_date":
-        return pd.Timestamp(value).strftime(target.get("date_format", "%d.%m.%Y"))
+        fmt = target.get("date_format", "%d.%m.%Y")
+        return _by_value(column, lambda v: pd.Timestamp(v).strftime(fmt))
     if fld == "is_reachable":
-        return "1" if bool(value) else "0"
+        return _by_value(column, lambda v: "1" if bool(v) else "0")
     if fld in ("completeness_score", "action_level"):
-        return f"{float(value):.0f}"
+        return _by_value(column, lambda v: f"{float(v):.0f}")
     if fld == "record_count":
-        return str(int(value))
-    return str(value)
+        return _by_value(column, lambda v: str(int(v)))
+    return _by_value(column, str)
 
 
 def _multi_slots(columns: dict[str, str]) -> dict[str, list[str]]:
@@ -309,28 +368,59 @@ def _multi_slots(columns: dict[str, str]) -> dict[str, list[str]]:
     return {k: [f for _, f in sorted(v)] for k, v in slots.items()}
 
 
-def _cells(rec: dict[str, Any], columns: dict[str, str], target: dict[str, Any]) -> tuple[list[str], int]:
-    """The row's cells, safe for a spreadsheet, and how many values overflowed into a last column."""
+def _cell_columns(frame: pd.DataFrame, columns: dict[str, str], target: dict[str, Any]) -> tuple[list[np.ndarray], int]:
+    """Every column of the file as safe text, and how many values overflowed into a last column.
+
+    Per column, not per row (4.6 min for 1M customers row by row): a phone or e-mail slot takes
+    the customer's i-th value, the last slot all the rest joined; a phone slot whose values are
+    all E.164 phones is written as is, any other text is neutralised (``safe_cells``)."""
     slots = _multi_slots(columns)
     sep = str(target.get("multi_value_separator", ", "))
-    values: dict[str, Any] = {}
+    all_phones = re.compile(rf"{E164.pattern}(?:{re.escape(sep)}{E164.pattern})*")
+    values: dict[str, pd.Series] = {}
     overflow = 0
     for kind, fields in slots.items():
-        items = list(rec.get(kind + "s") or [])
+        items = frame[kind + "s"] if kind + "s" in frame else pd.Series([[]] * len(frame), index=frame.index)
+        items = [list(v) if isinstance(v, (list, tuple, np.ndarray)) else [] for v in items]
         for i, fld in enumerate(fields):
-            last = i == len(fields) - 1
-            chunk = items[i:] if last else items[i:i + 1]
-            overflow += max(0, len(chunk) - 1)
-            values[fld] = sep.join(chunk)
-    cells = []
+            if i == len(fields) - 1:
+                overflow += sum(max(0, len(v) - i - 1) for v in items)
+                raw = pd.Series([sep.join(v[i:]) for v in items], dtype=object)
+            else:
+                raw = pd.Series([v[i] if len(v) > i else "" for v in items], dtype=object)
+            safe = neutralise_column(raw)
+            if kind == "phone":  # each part a phone, or text a spreadsheet would not evaluate
+                kept = [t != "" and (all_phones.fullmatch(t) is not None
+                                     or all(not needs_quote(p) or is_e164(p) for p in t.split(sep) if p)) for t in raw]
+                safe = raw.where(kept, safe)
+            values[fld] = safe
+    out = []
     for fld in columns.values():
         if fld in values:
-            raw = values[fld]
-            phone = fld.startswith("phone") and all(safe_text(p, phone=True) == p for p in raw.split(sep) if p)
-            cells.append(raw if phone and raw else safe_text(raw))
+            out.append(values[fld].to_numpy(dtype=object))
         else:
-            cells.append(safe_text(_format(rec.get(fld), fld, target), phone=fld in PHONE_FIELDS))
-    return cells, overflow
+            text = pd.Series(_formatted(frame, fld, target), dtype=object)
+            safe = neutralise_column(text)
+            if fld in PHONE_FIELDS:
+                safe = text.where(text.str.fullmatch(E164.pattern), safe)
+            out.append(safe.to_numpy(dtype=object))
+    return out, overflow
+
+
+def _unencodable(column: np.ndarray, codec: str) -> int:
+    """Cells of ``column`` that ``codec`` cannot hold (each distinct non-ASCII text tried once)."""
+    text = pd.Series(column, dtype=object)
+    wide = text[~text.map(str.isascii)]
+    if wide.empty:
+        return 0
+    counts = wide.value_counts()
+    bad = 0
+    for value, n in counts.items():
+        try:
+            value.encode(codec)
+        except UnicodeEncodeError:
+            bad += int(n)
+    return bad
 
 
 def write_target(frame: pd.DataFrame, name: str, target: dict[str, Any], out_dir: Path) -> ExportResult:
@@ -341,24 +431,16 @@ def write_target(frame: pd.DataFrame, name: str, target: dict[str, Any], out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / str(target["file"])
     tmp = path.with_name(path.name + ".tmp")
-    unencodable = overflow = rows = 0
+    cells, overflow = _cell_columns(frame, columns, target)
     base_codec = encoding.lower().replace("-sig", "")
+    unencodable = sum(_unencodable(c, base_codec) for c in cells)
     with open(tmp, "w", encoding=encoding, errors="replace", newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow([safe_text(c) for c in columns])
-        for rec in frame.to_dict("records"):
-            cells, extra = _cells(rec, columns, target)
-            overflow += extra
-            for cell in cells:
-                try:
-                    cell.encode(base_codec)
-                except UnicodeEncodeError:
-                    unencodable += 1
-            writer.writerow(cells)
-            rows += 1
+        writer.writerows(zip(*cells))
     os.replace(tmp, path)
     with_id = int(frame["crm_id"].notna().sum()) if "crm_id" in frame else 0
-    return ExportResult(name, path, rows, list(columns), encoding, delimiter, unencodable, overflow, with_id)
+    return ExportResult(name, path, len(frame), list(columns), encoding, delimiter, unencodable, overflow, with_id)
 
 
 def write_merge_list(customers: pd.DataFrame, merges: pd.DataFrame, spec: dict[str, Any], out_dir: Path) -> Path:
@@ -367,14 +449,23 @@ def write_merge_list(customers: pd.DataFrame, merges: pd.DataFrame, spec: dict[s
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / str(spec["file"])
     tmp = path.with_name(path.name + ".tmp")
-    info = customers.set_index("customer_id")[["full_name", "phone_e164", "email", "manager"]] if len(customers) else None
+    info = customers.drop_duplicates("customer_id").set_index("customer_id") if len(customers) else None
+    merges = merges.reset_index(drop=True)
+    cells = []
+    for fld in columns.values():
+        if fld == "rule":
+            column = pd.Series([SURVIVOR_RULE] * len(merges), dtype=object)
+        elif fld in merges:
+            column = merges[fld].astype(object)
+        elif info is not None and fld in ("full_name", "phone_e164", "email", "manager") and fld in info:
+            column = merges["customer_id"].map(info[fld]).astype(object)
+        else:
+            column = pd.Series([None] * len(merges), dtype=object)
+        cells.append(safe_text_column(column, phone=fld in PHONE_FIELDS).to_numpy(dtype=object))
     with open(tmp, "w", encoding=str(spec.get("encoding", "utf-8")), errors="replace", newline="") as fh:
         writer = csv.writer(fh, delimiter=str(spec.get("delimiter", ",")), lineterminator="\r\n")
         writer.writerow([safe_text(c) for c in columns])
-        for rec in merges.to_dict("records"):
-            extra = info.loc[rec["customer_id"]].to_dict() if info is not None and rec["customer_id"] in info.index else {}
-            full = {**extra, **rec, "rule": SURVIVOR_RULE}
-            writer.writerow([safe_text(full.get(f), phone=f in PHONE_FIELDS) for f in columns.values()])
+        writer.writerows(zip(*cells))
     os.replace(tmp, path)
     return path
 
@@ -387,21 +478,21 @@ def export_crm_files(frame: pd.DataFrame, out_dir: Path, config: dict[str, Any] 
     Each target takes its CRM ids from its own ``id_files``; targets that share the same patterns
     share one set of merge rows (column ``crm`` names them)."""
     cfg = load_export_config(config)
-    prepared = prepare_customers(frame, cfg, records, contacts, labels)
+    prepared = prepare_customers(frame, cfg, None, contacts, labels)  # each target keys its own CRM ids below
     empty = ~prepared["has_content"]
     written = prepared[~empty & ~prepared["filtered"]].reset_index(drop=True)
     results = []
     groups: dict[tuple[str, ...], list[str]] = {}
+    survivors_of: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame]] = {}  # targets sharing id_files
     for name, target in cfg["targets"].items():
-        own = target_records(records, target)
-        first, _ = survivors(own)
+        patterns = tuple(sorted(target.get("id_files") or ["*"]))
+        if patterns not in survivors_of:
+            survivors_of[patterns] = survivors(target_records(records, {"id_files": list(patterns)}))
+        first, _ = survivors_of[patterns]
         rows = written.drop(columns=["crm_id"]).merge(first, on="customer_id", how="left")
         results.append(write_target(rows, name, target, out_dir))
-        groups.setdefault(tuple(sorted(target.get("id_files") or ["*"])), []).append(name)
-    parts = []
-    for patterns, names in groups.items():
-        _, m = survivors(target_records(records, {"id_files": list(patterns)}))
-        parts.append(m.assign(crm=", ".join(names)))
+        groups.setdefault(patterns, []).append(name)
+    parts = [survivors_of[patterns][1].assign(crm=", ".join(names)) for patterns, names in groups.items()]
     merges = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["customer_id"])
     merges = merges[merges["customer_id"].isin(set(written["customer_id"]))]
     merge_path = write_merge_list(written, merges, cfg["merge_list"], out_dir) if cfg.get("merge_list") else None

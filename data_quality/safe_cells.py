@@ -25,6 +25,9 @@ import numbers
 import re
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 QUOTE = "'"
@@ -70,6 +73,26 @@ def safe_text(value: Any, *, phone: bool = False) -> str:
     if phone and is_e164(text):
         return text
     return neutralise(text)
+
+
+def safe_text_column(values: pd.Series, *, phone: bool = False) -> pd.Series:
+    """``safe_text`` of every cell of a column, at column speed: only the cells whose text starts
+    like a formula (few, but every E.164 phone) go through ``safe_text`` one by one."""
+    raw = values.to_numpy(dtype=object)
+    missing = pd.isna(values).to_numpy(dtype=bool)
+    text = values.map(str).to_numpy(dtype=object)
+    text[missing] = ""
+    triggered = np.fromiter((t.startswith(FORMULA_TRIGGERS) for t in text), dtype=bool, count=len(text))
+    for i in np.flatnonzero(triggered):
+        text[i] = safe_text(raw[i], phone=phone)
+    return pd.Series(text, index=values.index, dtype=object)
+
+
+def neutralise_column(text: pd.Series) -> pd.Series:
+    """``neutralise`` of a column of strings."""
+    triggered = np.fromiter((isinstance(t, str) and t.startswith(FORMULA_TRIGGERS) for t in text), dtype=bool,
+                            count=len(text))  # fmt: skip
+    return pd.Series([QUOTE + t if q else t for t, q in zip(text, triggered)], index=text.index, dtype=object)
 
 
 def safe_row(values: list[Any], phone_columns: frozenset[int] | set[int] = frozenset()) -> list[str]:

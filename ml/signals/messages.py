@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 from typing import Any
 
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from clientpulse_config import load
+from data_quality.workers import worker_context
 
 from .engine import OUTPUT_FIELDS, SignalEngine
 
@@ -50,14 +50,6 @@ def _init_worker(cfg: dict) -> None:
     global _WORKER_ENGINE
     _WORKER_ENGINE = SignalEngine(cfg)
     _WORKER_ENGINE.warm_up()
-
-
-def worker_context() -> mp.context.BaseContext:
-    """Workers start from a clean process (forkserver, else spawn), never by forking this one: a run
-    process holds DuckDB's, Dagster's and the allocator's threads, and a child forked while one of
-    them held a lock waits for it forever (a 1M-customer run hung in message signals for 30 min)."""
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    return mp.get_context(method)
 
 
 def _n_jobs(cfg: dict, n_rows: int) -> int:

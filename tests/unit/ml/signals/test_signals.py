@@ -174,11 +174,11 @@ def test_parallel_equals_serial(monkeypatch):
     forked from a process whose threads (DuckDB, Dagster) may hold a lock: such a child hangs."""
     import multiprocessing as mp
 
-    from ml.signals import messages
+    from data_quality import workers
 
     methods = []
     real = mp.get_context
-    monkeypatch.setattr(messages.mp, "get_context", lambda m=None: methods.append(m) or real(m))
+    monkeypatch.setattr(workers.mp, "get_context", lambda m=None: methods.append(m) or real(m))
     base = load_eval()["text"].tolist()
     texts = [f"{t} {i}" for i in range(8) for t in base]
     assert len(set(texts)) >= 2000
