@@ -37,6 +37,8 @@ PORTED = (
     "mart_action_list",
     "mart_manager_reply_quality", "mart_manager_today", "mart_manager_toxic_load",
     "mart_verdict_history", "mart_kpi_daily",
+    "quality_contact_records", "quality_customer_completeness", "quality_by_manager", "quality_by_source",
+    "quality_coverage", "quality_coverage_history",
 )
 SELECT = " ".join(PORTED)
 NOT_PORTED: dict[str, str] = {}
