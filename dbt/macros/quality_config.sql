@@ -35,39 +35,42 @@
         {%- for f in fields %} {{ w }}.{{ f }}_fw + {{ w }}.{{ f }}_vw{% if not loop.last %} +{% endif %}{% endfor %}, 0), 1)
 {%- endmacro %}
 
-{#- A DuckDB list of the reason codes whose condition is true: list_filter drops the NULLs. -#}
+{#- The list of the reason codes whose condition is true, in the order given (non_null_list drops
+    the NULLs). -#}
 {% macro dq_reason_list(conditions) -%}
-    list_filter([
-        {%- for code, cond in conditions %}
-        case when {{ cond }} then '{{ code }}' end{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    ], lambda x: x is not null)
+    {%- set items = [] -%}
+    {%- for code, cond in conditions -%}
+        {%- do items.append("case when " ~ cond ~ " then '" ~ code ~ "' end") -%}
+    {%- endfor -%}
+    {{ non_null_list(items, 'x') }}
 {%- endmacro %}
 
 {#- The per-group quality metrics of quality_by_source / quality_by_manager over quality_contact_records `r`. -#}
 {% macro dq_group_metrics(r='r') -%}
+    {%- set has = {} -%}
+    {%- for code in ['name_placeholder', 'name_missing', 'phone_junk', 'phone_invalid', 'phone_missing', 'email_junk',
+                     'email_invalid', 'email_role', 'email_missing', 'no_contact_channel', 'contact_only_in_comment',
+                     'contact_id_duplicate'] -%}
+        {%- do has.update({code: list_has(r ~ '.dq_reasons', "'" ~ code ~ "'")}) -%}
+    {%- endfor %}
     count(*) as contacts,
     count(*) filter (where {{ r }}.is_quarantined) as quarantined,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'name_placeholder')) as placeholder_names,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'name_missing')) as missing_names,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'phone_junk')) as junk_phones,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'phone_invalid')) as invalid_phones,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'phone_missing')) as missing_phones,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'email_junk')) as junk_emails,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'email_invalid')) as invalid_emails,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'email_role')) as role_emails,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'email_missing')) as missing_emails,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'no_contact_channel')) as no_contact_channel,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'contact_only_in_comment')) as contact_only_in_comment,
-    count(*) filter (where list_contains({{ r }}.dq_reasons, 'contact_id_duplicate')) as duplicate_contact_ids,
+    {%- for code, name in [('name_placeholder', 'placeholder_names'), ('name_missing', 'missing_names'),
+                           ('phone_junk', 'junk_phones'), ('phone_invalid', 'invalid_phones'),
+                           ('phone_missing', 'missing_phones'), ('email_junk', 'junk_emails'),
+                           ('email_invalid', 'invalid_emails'), ('email_role', 'role_emails'),
+                           ('email_missing', 'missing_emails'), ('no_contact_channel', 'no_contact_channel'),
+                           ('contact_only_in_comment', 'contact_only_in_comment'),
+                           ('contact_id_duplicate', 'duplicate_contact_ids')] %}
+    count(*) filter (where {{ has[code] }}) as {{ name }},
+    {%- endfor %}
     count(*) filter (where {{ r }}.phone_valid) as valid_phones,
     count(*) filter (where {{ r }}.email_valid) as valid_emails,
-    round(count(*) filter (where {{ r }}.is_quarantined) / count(*), 4) as quarantined_share,
-    round(count(*) filter (where list_contains({{ r }}.dq_reasons, 'name_placeholder')) / count(*), 4) as placeholder_name_share,
-    round(count(*) filter (where list_contains({{ r }}.dq_reasons, 'email_junk')) / count(*), 4) as junk_email_share,
-    round(count(*) filter (where list_contains({{ r }}.dq_reasons, 'no_contact_channel')) / count(*), 4) as no_contact_channel_share,
-    round(count(*) filter (where {{ r }}.phone_valid) / count(*), 4) as valid_phone_share,
-    round(count(*) filter (where {{ r }}.email_valid) / count(*), 4) as valid_email_share,
+    {%- for cond, name in [(r ~ '.is_quarantined', 'quarantined_share'), (has['name_placeholder'], 'placeholder_name_share'),
+                           (has['email_junk'], 'junk_email_share'), (has['no_contact_channel'], 'no_contact_channel_share'),
+                           (r ~ '.phone_valid', 'valid_phone_share'), (r ~ '.email_valid', 'valid_email_share')] %}
+    round(count(*) filter (where {{ cond }}) / count(*), 4) as {{ name }},
+    {%- endfor %}
     round(avg({{ r }}.completeness_score), 1) as mean_completeness,
     round(median({{ r }}.completeness_score), 1) as median_completeness
 {%- endmacro %}

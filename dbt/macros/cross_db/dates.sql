@@ -86,3 +86,17 @@
 {% macro spark__diff_days(start, end) -%}
     datediff({{ end }}, {{ start }})
 {%- endmacro %}
+
+{#- ``date`` minus ``years`` whole years (DuckDB `- to_years(n)`, a timestamp at midnight; Spark a
+    year-month interval, a date; both clamp 29 February to the 28th). -#}
+{% macro minus_years(date, years) -%}
+    {{ return(adapter.dispatch('minus_years', 'clientpulse')(date, years)) }}
+{%- endmacro %}
+
+{% macro default__minus_years(date, years) -%}
+    {{ date }} - to_years({{ years }})
+{%- endmacro %}
+
+{% macro spark__minus_years(date, years) -%}
+    {{ date }} - make_ym_interval({{ years }}, 0)
+{%- endmacro %}

@@ -9,18 +9,19 @@
 
 {% macro spark__type_text() -%}string{%- endmacro %}
 
-{#- The list of the non-null ``items`` (SQL expressions), in order. -#}
-{% macro non_null_list(items) -%}
-    {{ return(adapter.dispatch('non_null_list', 'clientpulse')(items)) }}
+{#- The list of the non-null ``items`` (SQL expressions), in order (``var`` is the name of
+    DuckDB's lambda parameter). -#}
+{% macro non_null_list(items, var='t') -%}
+    {{ return(adapter.dispatch('non_null_list', 'clientpulse')(items, var)) }}
 {%- endmacro %}
 
-{% macro default__non_null_list(items) -%}
+{% macro default__non_null_list(items, var='t') -%}
     list_filter([
         {{ items | join(',\n        ') }}
-    ], lambda t: t is not null)
+    ], lambda {{ var }}: {{ var }} is not null)
 {%- endmacro %}
 
-{% macro spark__non_null_list(items) -%}
+{% macro spark__non_null_list(items, var='t') -%}
     array_compact(array({{ items | join(', ') }}))
 {%- endmacro %}
 
@@ -32,6 +33,38 @@
 {% macro default__empty_list() -%}[]{%- endmacro %}
 
 {% macro spark__empty_list() -%}array(){%- endmacro %}
+
+{#- The empty list of texts, typed (DuckDB varchar[], Spark array<string>). -#}
+{% macro empty_text_list() -%}
+    {{ return(adapter.dispatch('empty_text_list', 'clientpulse')()) }}
+{%- endmacro %}
+
+{% macro default__empty_text_list() -%}cast([] as varchar[]){%- endmacro %}
+
+{% macro spark__empty_text_list() -%}cast(array() as array<string>){%- endmacro %}
+
+{#- The list holds ``value`` (DuckDB list_contains, Spark array_contains). -#}
+{% macro list_has(col, value) -%}
+    {{ return(adapter.dispatch('list_has', 'clientpulse')(col, value)) }}
+{%- endmacro %}
+
+{% macro default__list_has(col, value) -%}list_contains({{ col }}, {{ value }}){%- endmacro %}
+
+{% macro spark__list_has(col, value) -%}array_contains({{ col }}, {{ value }}){%- endmacro %}
+
+{#- The elements of ``col`` that ``codes`` (a list) holds, in ``col``'s order (``var`` is the
+    lambda parameter). -#}
+{% macro list_filter_in(col, codes, var='x') -%}
+    {{ return(adapter.dispatch('list_filter_in', 'clientpulse')(col, codes, var)) }}
+{%- endmacro %}
+
+{% macro default__list_filter_in(col, codes, var='x') -%}
+    list_filter({{ col }}, lambda {{ var }}: list_contains({{ codes }}, {{ var }}))
+{%- endmacro %}
+
+{% macro spark__list_filter_in(col, codes, var='x') -%}
+    filter({{ col }}, {{ var }} -> array_contains({{ codes }}, {{ var }}))
+{%- endmacro %}
 
 {#- The number of elements of a list. -#}
 {% macro list_size(col) -%}
@@ -95,4 +128,24 @@
 
 {% macro spark__join_mapped(col, var, expr, sep) -%}
     array_join(transform({{ col }}, {{ var }} -> {{ expr }}), '{{ sep }}')
+{%- endmacro %}
+
+{#- One row per element of the text ``col`` split at the literal ``sep``, as column ``name`` of
+    ``alias``; written right after the FROM item whose column it splits (DuckDB a cross join with
+    unnest(string_split), Spark a lateral view of explode(split), whose separator is a regex: its
+    special characters are escaped). -#}
+{% macro split_to_rows(col, sep, alias, name) -%}
+    {{ return(adapter.dispatch('split_to_rows', 'clientpulse')(col, sep, alias, name)) }}
+{%- endmacro %}
+
+{% macro default__split_to_rows(col, sep, alias, name) -%}
+    , unnest(string_split({{ col }}, '{{ sep }}')) as {{ alias }}({{ name }})
+{%- endmacro %}
+
+{% macro spark__split_to_rows(col, sep, alias, name) -%}
+    {%- set out = namespace(text='') -%}
+    {%- for ch in sep -%}
+        {%- set out.text = out.text ~ ('\\' if ch in '\\^$.|?*+()[]{}' else '') ~ ch -%}
+    {%- endfor %}
+    lateral view explode(split({{ col }}, '{{ out.text }}')) {{ alias }} as {{ name }}
 {%- endmacro %}

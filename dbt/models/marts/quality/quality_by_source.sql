@@ -25,7 +25,7 @@ select
     {{ as_of_date() }} as as_of,
     coalesce(b.source_file, j.file) as source_file,
     coalesce(b.contacts, 0) as contacts,
-    b.* exclude (source_file, contacts),
+    b.{{ star_except(['source_file', 'contacts']) }},
     coalesce(j.rejected_rows, 0) as rejected_rows
 from by_file as b
 full outer join rejected as j on j.file = b.source_file

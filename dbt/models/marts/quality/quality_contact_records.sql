@@ -46,7 +46,7 @@ flags as (
         c.birth_date is not null and c.birth_date > {{ as_of }} as birth_date_future,
         c.birth_date is not null and (
             c.birth_date < {{ birth_min }}
-            or c.birth_date < {{ as_of }} - to_years({{ qcfg('dq_max_age_years') }})
+            or c.birth_date < {{ minus_years(as_of, qcfg('dq_max_age_years')) }}
         ) as birth_date_implausible,
         c.created_at_raw is not null and c.created_at is null as created_at_unparsed,
         c.created_at is not null and cast(c.created_at as date) > {{ as_of }} as created_at_future
@@ -102,7 +102,7 @@ scored as (
 ),
 
 blocking as (
-    select coalesce(list(reason_code order by reason_code), cast([] as varchar[])) as codes
+    select coalesce({{ ordered_list('reason_code', 'reason_code') }}, {{ empty_text_list() }}) as codes
     from {{ ref('dq_reason_codes') }}
     where is_blocking
 ),
@@ -142,9 +142,9 @@ select
     coalesce(ma.manager, ms.manager, r.manager, '(no manager)') as manager_group,
     r.has_contact_channel,
     r.dq_reasons,
-    len(r.dq_reasons) as dq_reason_count,
-    list_filter(r.dq_reasons, lambda x: list_contains(b.codes, x)) as dq_blocking_reasons,
-    len(list_filter(r.dq_reasons, lambda x: list_contains(b.codes, x))) > 0 as is_quarantined,
+    {{ list_size('r.dq_reasons') }} as dq_reason_count,
+    {{ list_filter_in('r.dq_reasons', 'b.codes') }} as dq_blocking_reasons,
+    {{ list_size(list_filter_in('r.dq_reasons', 'b.codes')) }} > 0 as is_quarantined,
     {%- for f in fields %}
     r.{{ f }}_filled,
     r.{{ f }}_valid,

@@ -49,7 +49,7 @@ fields as (
         coalesce(c.has_valid_email, false) as email_valid,
         c.birth_date is not null or coalesce(k.any_birth_date_landed, false) as birth_date_filled,
         c.birth_date is not null and c.birth_date <= {{ as_of }} and c.birth_date >= {{ birth_min }}
-            and c.birth_date >= {{ as_of }} - to_years({{ qcfg('dq_max_age_years') }}) as birth_date_valid,
+            and c.birth_date >= {{ minus_years(as_of, qcfg('dq_max_age_years')) }} as birth_date_valid,
         c.city is not null as city_filled,
         c.city is not null as city_valid,
         c.company is not null as company_filled,
@@ -81,11 +81,9 @@ select
     {%- endfor %}
     r.phone_valid or r.email_valid as is_reachable,
     {{ dq_completeness_score(fields, 'r', 'w') }} as completeness_score,
-    list_filter([
-        {%- for f in fields %}
-        case when not r.{{ f }}_valid then '{{ f }}' end{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    ], lambda x: x is not null) as missing_fields,
+    {%- set missing = [] %}
+    {%- for f in fields %}{% do missing.append("case when not r." ~ f ~ "_valid then '" ~ f ~ "' end") %}{% endfor %}
+    {{ non_null_list(missing, 'x') }} as missing_fields,
     {{ dq_reason_list([
         ('name_placeholder', 'r.name_filled and not r.name_valid'),
         ('name_missing', 'not r.name_filled'),

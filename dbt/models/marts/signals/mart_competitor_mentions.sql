@@ -15,20 +15,22 @@ with messages as (
 
 mentions as (
     select m.message_id, m.customer_id, m.sent_at, trim(n.name) as name
-    from messages as m, unnest(string_split(m.competitor_new_names, ';')) as n(name)
+    from messages as m{{ split_to_rows('m.competitor_new_names', ';', 'n', 'name') }}
     where trim(n.name) <> ''
 ),
 
 own as (
     select distinct
         customer_id,
-        trim(regexp_replace(regexp_replace(lower(company), '(^|\s)(ооо|оао|зао|пао|ао|ип|llc|ltd|inc|gmbh)(\s|$)', ' ', 'g'), '["«»'']', '', 'g')) as company_key
+        trim({{ replace_all(replace_all('lower(company)', '(^|\\s)(ооо|оао|зао|пао|ао|ип|llc|ltd|inc|gmbh)(\\s|$)', ' '), "[\"«»'']", '') }}) as company_key
     from {{ source('core', 'customers') }}
     where company is not null and customer_id is not null
 ),
 
 kept as (
-    select mt.*
+    -- how often each exact spelling is mentioned: the name shown is the most frequent spelling of
+    -- the key, the lowest of equally frequent ones (deterministic, the same on DuckDB and Spark)
+    select mt.*, count(*) over (partition by mt.name) as spelling_mentions
     from mentions as mt
     where not exists (
         select 1 from own as o
@@ -38,12 +40,12 @@ kept as (
 
 select
     lower(name) as name_key,
-    mode(name) as name,
+    {{ arg_min('name', '(-spelling_mentions, name)') }} as name,
     count(distinct customer_id) as customers,
     count(*) as mentions,
     min(sent_at) as first_seen_at,
     max(sent_at) as last_seen_at,
-    arg_min(message_id, sent_at) as example_message_id,
+    {{ arg_min('message_id', 'sent_at') }} as example_message_id,
     {{ as_of_date() }} as as_of
 from kept
 group by lower(name)
