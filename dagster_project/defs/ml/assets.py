@@ -379,11 +379,15 @@ def churn_and_toxicity(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     with warehouse.connect() as con:
         facts = load_customer_facts(con, as_of)
         clusters = con.execute("SELECT customer_id, cluster_name FROM ml.customer_clusters ORDER BY customer_id").df()
-        segments = clusters.set_index("customer_id")["cluster_name"]
-        scored = [train_and_score(kind, facts, as_of, config, model_dir, context.log) for kind in ("churn", "toxicity")]
-        (churn_model, churn), (tox_model, toxicity) = ((s.model, s.scores) for s in scored)
-        drivers = model_drivers(scored, segments)
-        runs = model_runs(scored)
+    # the models fit and score with the warehouse closed: DuckDB's buffer pool (up to
+    # warehouse.memory_limit) is not held beside the feature frames (the 1M run's peak was here)
+    segments = clusters.set_index("customer_id")["cluster_name"]
+    scored = [train_and_score(kind, facts, as_of, config, model_dir, context.log) for kind in ("churn", "toxicity")]
+    (churn_model, churn), (tox_model, toxicity) = ((s.model, s.scores) for s in scored)
+    drivers = model_drivers(scored, segments)
+    runs = model_runs(scored)
+    del facts
+    with warehouse.connect() as con:
         counts = {
             "churn_scores": replace_table(con, "ml", "churn_scores", churn.assign(as_of=as_of)),
             "toxicity_scores": replace_table(con, "ml", "toxicity_scores", toxicity.assign(as_of=as_of)),
