@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data_quality.safe_cells import E164, is_missing, neutralise_column, safe_text, xlsx_value
+from data_quality.safe_cells import is_missing, neutralise_column, safe_text, xlsx_value
 from data_quality.workers import usable_cores, worker_context
 
 TODAY = "manager_today"
@@ -129,10 +129,7 @@ def _column_cells(values: pd.Series, phone: bool, ws: Any, formats: dict[str, An
     if pd.api.types.infer_dtype(values, skipna=True) == "string":  # text: neutralised by column
         text = values.where(~missing, "")
         iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)
-        safe = neutralise_column(text)
-        if phone:
-            safe = text.where(text.str.fullmatch(E164.pattern), safe)
-        safe = safe.str.replace(_ILLEGAL_XML, "", regex=True).str.slice(0, 32767)
+        safe = neutralise_column(text, phone=phone).str.replace(_ILLEGAL_XML, "", regex=True).str.slice(0, 32767)
         cells: list[Any] = [None if t == "" else (ws.write_string, t, None) for t in safe]
         lengths = safe.str.len().to_numpy()
         for k in np.flatnonzero(iso):  # ISO date text is a date (``_cell_value``)

@@ -88,10 +88,10 @@ def safe_text_column(values: pd.Series, *, phone: bool = False) -> pd.Series:
     return pd.Series(text, index=values.index, dtype=object)
 
 
-def neutralise_column(text: pd.Series) -> pd.Series:
-    """``neutralise`` of a column of strings."""
-    triggered = np.fromiter((isinstance(t, str) and t.startswith(FORMULA_TRIGGERS) for t in text), dtype=bool,
-                            count=len(text))  # fmt: skip
+def neutralise_column(text: pd.Series, *, phone: bool = False) -> pd.Series:
+    """``neutralise`` of a column of strings; a strict E.164 phone of a phone column is kept."""
+    triggered = np.fromiter((isinstance(t, str) and t.startswith(FORMULA_TRIGGERS) and not (phone and is_e164(t))
+                             for t in text), dtype=bool, count=len(text))  # fmt: skip
     return pd.Series([QUOTE + t if q else t for t, q in zip(text, triggered)], index=text.index, dtype=object)
 
 
