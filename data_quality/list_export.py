@@ -121,15 +121,15 @@ def _column_cells(values: pd.Series, phone: bool, ws: Any, formats: dict[str, An
         return _ColumnCells(cells, ws.write_number, max(shown))
     if pd.api.types.is_datetime64_any_dtype(dtype) and not getattr(dtype, "tz", None):
         midnight = (values == values.dt.normalize()).to_numpy(dtype=bool)
-        date, datetime = (ws.write_datetime, formats["date"]), (ws.write_datetime, formats["datetime"])
-        cells = [None if m else ((*date[:1], v.date(), date[1]) if d else (*datetime[:1], v.to_pydatetime(), datetime[1]))
+        cells = [None if m else (ws.write_datetime, v.date(), formats["date"]) if d
+                 else (ws.write_datetime, v.to_pydatetime(), formats["datetime"])
                  for v, m, d in zip(values.tolist(), missing, midnight)]  # fmt: skip
         width = formats["date_width"] + (6 if (~midnight & ~missing).any() else 0) if (~missing).any() else 0
         return _ColumnCells(cells, None, width)
     if pd.api.types.infer_dtype(values, skipna=True) == "string":  # text: neutralised by column
         text = values.where(~missing, "")
         iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)
-        safe = neutralise_column(text, phone=phone).str.replace(_ILLEGAL_XML, "", regex=True).str.slice(0, 32767)
+        safe = neutralise_column(text, phone=phone).map(_xlsx_text)
         cells: list[Any] = [None if t == "" else (ws.write_string, t, None) for t in safe]
         lengths = safe.str.len().to_numpy()
         for k in np.flatnonzero(iso):  # ISO date text is a date (``_cell_value``)
