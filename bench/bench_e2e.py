@@ -21,6 +21,7 @@ day before is followed by a run as of the last day with the new files landed; th
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import os
@@ -228,6 +229,11 @@ def _same_sample(landing: Path, customers: int, seed: int) -> bool:
     return m.get("customers") == customers and m.get("seed") == seed
 
 
+def _data_rows(csv_file: Path) -> int:
+    with open(csv_file, newline="", encoding="utf-8") as f:
+        return max(0, sum(1 for _ in csv.reader(f)) - 1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int,
@@ -236,7 +242,8 @@ def main() -> int:
     parser.add_argument("--incremental", action="store_true", help="base run + one day of new data")
     parser.add_argument("--work", type=Path, default=None, help="keep everything here (default: a temp dir)")
     parser.add_argument("--reuse-landing", action="store_true",
-                        help="keep a landing folder of the same size and seed already in --work (no new generate)")
+                        help="keep a landing folder of the same size and seed already in --work (no new generate); with "
+                             "--incremental, one whose last day is already kept aside in <work>/increment")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"bench_e2e: {args.customers:,} customers, seed {args.seed}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
@@ -248,17 +255,27 @@ def main() -> int:
         landing, work = base / "landing", base / "run"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        if args.reuse_landing and not args.incremental and _same_sample(landing, args.customers, args.seed):
-            print(f"generate: reusing {landing}", flush=True)
+        aside = base / "increment"
+        split_before = args.incremental and any(aside.rglob("*.csv"))
+        if args.reuse_landing and _same_sample(landing, args.customers, args.seed) and (
+                split_before or not args.incremental):
+            print(f"generate: reusing {landing}" + (f" (its last day already kept aside in {aside})"
+                                                     if split_before else ""), flush=True)
         else:
+            split_before = False
             shutil.rmtree(landing, ignore_errors=True)
+            shutil.rmtree(aside, ignore_errors=True)
             gen = run_measured([str(BIN / "clientpulse"), "generate", "--customers", str(args.customers),
                                 "--seed", str(args.seed), "--out", str(landing)], dict(os.environ), work / "generate.log")
             print(f"generate: {gen['wall_s']:.1f} s wall, {gen['cpu_s']:.1f} s CPU, {_gb(gen['peak_rss'])} GB peak",
                   flush=True)
         end_date = json.loads((landing / "truth" / "meta.json").read_text())["end_date"]
         if args.incremental:
-            day, moved = split_last_day(landing, base / "increment")
+            if split_before:
+                day = dt.date.fromisoformat(end_date)
+                moved = {str(f.relative_to(aside)): _data_rows(f) for f in sorted(aside.rglob("*.csv"))}
+            else:
+                day, moved = split_last_day(landing, aside)
             print(f"increment: rows of {day} kept aside: {moved}", flush=True)
             as_of = (day - dt.timedelta(days=1)).isoformat()
         else:
@@ -278,7 +295,7 @@ def main() -> int:
                   + f": {'met' if ok else 'MISSED'}")
         if args.incremental:
             shutil.copy(work / "warehouse.duckdb", base / "warehouse_base.duckdb")
-            land(base / "increment", landing)
+            land(aside, landing)
             cost2, steps2 = pipeline(landing, work, end_date, "incremental")
             stab = id_stability(base / "warehouse_base.duckdb", work / "warehouse.duckdb")
             print(f"\nincremental run as of {end_date} (+{sum(moved.values()):,} landed rows, "

@@ -517,6 +517,12 @@ class HouseholdGuard(Section):
     personal_comparisons: list[str]
 
 
+class SplinkIncremental(Section):
+    enabled: bool
+    max_dirty_share: Share
+    retrain_after_days: Count
+
+
 class Splink(Section):
     enabled: bool
     min_records_for_training: Count
@@ -535,6 +541,7 @@ class Splink(Section):
     em_training_blocks: list[NonEmptyStr]
     em_max_pairs: PositiveInt
     memory_share: PositiveShare
+    incremental: SplinkIncremental
     blocking_rules: Annotated[list[NonEmptyStr], Field(min_length=1)]
     comparisons: Annotated[list[Comparison], Field(min_length=1)]
 

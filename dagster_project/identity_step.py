@@ -20,6 +20,8 @@ from dagster_project.warehouse import ensure_schema, table_exists
 
 RECORDS_TABLE = "intermediate.int_identity_records"
 PREVIOUS_IDENTITY = "core.customer_identity"
+# the Splink model, rows and pairs kept for the next run's incremental scoring: not for BI
+IDENTITY_STATE_SCHEMA = "identity_state"
 
 
 @dataclass
@@ -64,5 +66,6 @@ def resolve_on_warehouse(con: duckdb.DuckDBPyConnection, config: dict[str, Any],
             "SELECT 'order' AS source, order_id AS source_record_id, amount AS value "
             "FROM staging.stg_orders WHERE status_class = 'completed'"
             if table_exists(con, "staging", "stg_orders") else None),
+        state_schema=IDENTITY_STATE_SCHEMA,
     )
     return IdentityStep(result, previous_records)

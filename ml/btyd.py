@@ -119,10 +119,16 @@ def _fit(negll, x0, names):
     return dict(zip(names, np.exp(best.x))), -best.fun, best
 
 
+# a parameter beyond e^±9 (8,100 or 1/8,100) is running away: real bases fit within e^±5
+_LOG_RUNAWAY = _LOG_BOUND - 3
+
+
 def _converged(res) -> bool:
     """The optimiser stopped on its own criterion at finite parameters away from the search bounds
-    (a parameter pinned at a bound means the data do not identify the model, e.g. too few repeaters)."""
-    return bool(res.success) and bool(np.all(np.isfinite(res.x))) and bool(np.all(np.abs(res.x) < _LOG_BOUND - 1))
+    (a parameter running to a bound means the data do not identify the model, e.g. too few
+    repeaters). How far it runs before the optimiser stops on a flat likelihood depends on the
+    SciPy version (e^10 with 1.17, the bound e^12 before), hence the margin."""
+    return bool(res.success) and bool(np.all(np.isfinite(res.x))) and bool(np.all(np.abs(res.x) < _LOG_RUNAWAY))
 
 
 # --------------------------------------------------------------------------------------- BG/NBD

@@ -27,6 +27,7 @@ import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ import duckdb
 import pandas as pd
 
 from data_quality.normalize.addresses import address_parts, city_key, postcode_key
+
+from . import incremental as inc
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class SplinkPlan:
     train_u: bool = False
     dropped: dict[str, list[str]] = field(default_factory=dict)
     fallbacks: list[str] = field(default_factory=list)
+    populated: set[str] = field(default_factory=set)
 
 
 def comparison_columns(sql: str) -> set[str]:
@@ -165,21 +169,30 @@ def count_pairs(con: duckdb.DuckDBPyConnection, table: str, rules: list[str]) ->
     return int(con.execute(f"SELECT count(*) FROM ({' UNION '.join(parts)})").fetchall()[0][0])
 
 
-def plan_model(con: duckdb.DuckDBPyConnection, table: str, n: int, cfg: dict[str, Any]) -> SplinkPlan:
-    """Decide, from what the input holds, which comparisons, rules and training steps are usable."""
+def usable_plan(con: duckdb.DuckDBPyConnection, table: str, n: int, cfg: dict[str, Any]) -> SplinkPlan:
+    """The comparisons and blocking rules the filled columns allow (no training decided yet)."""
     sp = cfg["splink"]
     plan = SplinkPlan()
-    populated = populated_columns(con, table)
-    plan.comparisons, plan.dropped["comparisons"] = usable_comparisons(sp["comparisons"], populated)
-    ok = lambda rule: rule_columns(rule) <= populated  # noqa: E731
-    plan.blocking_rules = [r for r in sp["blocking_rules"] if ok(r)]
-    plan.dropped["blocking_rules"] = [r for r in sp["blocking_rules"] if not ok(r)]
+    plan.populated = populated_columns(con, table)
+    plan.comparisons, plan.dropped["comparisons"] = usable_comparisons(sp["comparisons"], plan.populated)
+    plan.blocking_rules = [r for r in sp["blocking_rules"] if rule_columns(r) <= plan.populated]
+    plan.dropped["blocking_rules"] = [r for r in sp["blocking_rules"] if r not in plan.blocking_rules]
     if n < 2 or not plan.comparisons or not plan.blocking_rules:
         plan.method = "deterministic_only"
         why = ("fewer than two named records" if n < 2 else
                "no comparison has data" if not plan.comparisons else "no blocking rule has data")
         plan.fallbacks.append(f"probabilistic matching skipped: {why}")
+    return plan
+
+
+def plan_model(con: duckdb.DuckDBPyConnection, table: str, n: int, cfg: dict[str, Any],
+               plan: SplinkPlan | None = None) -> SplinkPlan:
+    """Decide, from what the input holds, which comparisons, rules and training steps are usable."""
+    sp = cfg["splink"]
+    plan = plan or usable_plan(con, table, n, cfg)
+    if plan.method == "deterministic_only":
         return plan
+    ok = lambda rule: rule_columns(rule) <= plan.populated  # noqa: E731
     # prior: configured, else estimated from deterministic rules, else records' expected matches
     fixed_prior = sp["probability_two_random_records_match"]
     fallback_prior = float(sp["fallback_probability_two_random_records_match"])
@@ -327,24 +340,72 @@ def splink_database(con: duckdb.DuckDBPyConnection, share: float):
         con.execute("SET memory_limit = ?", [str(memory)])
 
 
-def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
+def _choose_path(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], plan: SplinkPlan, n: int,
+                 state_schema: str | None, as_of: date | None, stats: dict[str, Any]) -> inc.SavedModel | None:
+    """The saved model when this run may score incrementally (rows of `_idr_sp_in` marked
+    `is_dirty`), else None; `stats` says which path and why."""
+    sp = cfg["splink"]
+    if state_schema is None:
+        stats.update(splink_mode="full", splink_full_reason="no state schema given")
+        return None
+    inc.sign_rows(con)
+    fp = inc.fingerprint(cfg, [c["output_column_name"] for c in plan.comparisons], plan.blocking_rules)
+    stats["splink_fingerprint"] = fp
+    saved = inc.load_model(con, state_schema)
+    why = inc.reuse_blocker(saved, fp, as_of, sp["incremental"], cfg["backend"], n,
+                            int(sp["min_records_for_training"]))
+    if why is None:
+        dirty, total = inc.mark_dirty(con, state_schema)
+        stats.update(splink_rows_dirty=dirty, splink_dirty_share=round(dirty / max(total, 1), 6))
+        if dirty / max(total, 1) > float(sp["incremental"]["max_dirty_share"]):
+            why = (f"{dirty:,} of {total:,} Splink rows changed, more than max_dirty_share = "
+                   f"{sp['incremental']['max_dirty_share']}")
+            con.execute("ALTER TABLE _idr_sp_in DROP COLUMN is_dirty")
+    if why is not None:
+        log.info("identity: full Splink scoring with training: %s", why)
+        stats.update(splink_mode="full", splink_full_reason=why)
+        return None
+    stats.update(splink_mode="incremental", splink_full_reason=None, splink_model_trained_as_of=str(saved.trained_as_of))
+    return saved
+
+
+def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dict[str, float],
+               state_schema: str | None = None, as_of: date | None = None) -> dict[str, Any]:
+    """Splink on the named rows of the deterministic clusters → `_idr_sp_pred`. With a
+    `state_schema` the model, rows and pairs are kept there and the next run scores incrementally
+    when it may (ml/identity/incremental.py)."""
     sp = cfg["splink"]
     t = time.perf_counter()
     n = _build_input(con, cfg)
-    plan = plan_model(con, "_idr_sp_in", n, cfg)
-    stats: dict[str, Any] = {"splink_input_rows": int(n), "splink_method": plan.method,
-                             "splink_fallbacks": list(plan.fallbacks),
-                             "splink_comparisons": [c["output_column_name"] for c in plan.comparisons],
-                             "splink_dropped": {k: v for k, v in plan.dropped.items() if v},
-                             "splink_prior": plan.prior, "splink_prior_source": plan.prior_source,
-                             "splink_em_blocks": list(plan.em_blocks)}
+    plan = usable_plan(con, "_idr_sp_in", n, cfg)
+    stats: dict[str, Any] = {"splink_input_rows": int(n)}
+    saved = None
+    if plan.method != "deterministic_only":
+        saved = _choose_path(con, cfg, plan, n, state_schema, as_of, stats)
+    if saved is None:
+        plan = plan_model(con, "_idr_sp_in", n, cfg, plan)
+    else:
+        plan.method, plan.em_blocks, plan.fallbacks = saved.method, list(saved.em_blocks), list(saved.fallbacks)
+        plan.prior = float(saved.settings["probability_two_random_records_match"])
+    stats.update({"splink_method": plan.method, "splink_fallbacks": list(plan.fallbacks),
+                  "splink_comparisons": [c["output_column_name"] for c in plan.comparisons],
+                  "splink_dropped": {k: v for k, v in plan.dropped.items() if v},
+                  "splink_prior": plan.prior, "splink_prior_source": plan.prior_source,
+                  "splink_em_blocks": list(plan.em_blocks)})
     for reason in plan.fallbacks:
         log.warning("identity: %s", reason)
     if plan.method == "deterministic_only":
         con.execute("DROP TABLE _idr_sp_in")
+        if state_schema:
+            inc.drop_state(con, state_schema)
         return stats
     timings["splink_blocking_input"] = round(time.perf_counter() - t, 3)
-    if cfg["backend"] == "spark":
+    reused = None
+    if saved is not None:
+        out = _predict_incremental_duckdb(con, cfg, inc.incremental_settings(saved, plan.blocking_rules), timings)
+        trained, model = list(saved.em_blocks), saved.settings
+        reused = inc.reused_pairs(con, state_schema)
+    elif cfg["backend"] == "spark":
         from ml.identity.spark_backend import fit_predict_on_spark
 
         out, trained, model = fit_predict_on_spark(con, cfg, plan, timings)
@@ -354,17 +415,27 @@ def run_splink(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], timings: dic
                  splink_backend=cfg["backend"])
     sel = list(out.column_names)
     con.register("_idr_sp_pred_src", out)
+    pairs = "_idr_sp_pred_src" if reused is None else f"(SELECT * FROM _idr_sp_pred_src UNION ALL BY NAME {reused})"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _idr_sp_pred AS
                     SELECT p.*, {household_guard_sql(cfg, [c for c in sel if c.startswith('mw_')])} AS household_guarded
-                    FROM _idr_sp_pred_src p JOIN _idr_rec l ON l.rid = p.unique_id_l
+                    FROM {pairs} p JOIN _idr_rec l ON l.rid = p.unique_id_l
                     JOIN _idr_rec r ON r.rid = p.unique_id_r""")
     con.unregister("_idr_sp_pred_src")
     stats["splink_pairs_household_guarded"] = int(con.execute(
         f"SELECT count(*) FROM _idr_sp_pred WHERE household_guarded AND match_probability >= "
         f"{float(sp['match_threshold'])}").fetchall()[0][0])
     stats["splink_pairs_scored"] = len(out)
+    stats["splink_pairs_reused"] = int(con.execute("SELECT count(*) FROM _idr_sp_pred").fetchall()[0][0]) - len(out)
     stats["splink_trained"] = bool(trained)
     stats["splink_model"] = model
+    if state_schema and cfg["backend"] == "duckdb" and model is not None:
+        trained_as_of = saved.trained_as_of if saved is not None else as_of
+        inc.save_state(con, state_schema, inc.SavedModel(model, stats["splink_fingerprint"], trained_as_of,
+                                                         plan.method, list(trained), list(plan.fallbacks)))
+    elif state_schema:
+        inc.drop_state(con, state_schema)
+    con.execute("DROP TABLE IF EXISTS _idr_sp_sig")
+    con.execute("DROP TABLE IF EXISTS _idr_sp_clean")
     return stats
 
 
@@ -400,9 +471,9 @@ def fit_predict(sp_input: Any, cfg: dict[str, Any], plan: SplinkPlan, timings: d
     return linker, pred, trained
 
 
-def _fit_predict_duckdb(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], plan: SplinkPlan,
-                        timings: dict[str, float]) -> tuple[Any, list[str], dict[str, Any] | None]:
-    """Splink on an in-memory DuckDB beside the warehouse: the input moves as one Arrow table."""
+@contextmanager
+def _splink_input(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]):
+    """`_idr_sp_in` moved (as one Arrow table) to Splink's in-memory DuckDB beside the warehouse."""
     with splink_database(con, float(cfg["splink"]["memory_share"])) as scon:
         arrow = con.sql("SELECT * FROM _idr_sp_in ORDER BY unique_id").to_arrow_table()
         con.execute("DROP TABLE _idr_sp_in")
@@ -410,19 +481,38 @@ def _fit_predict_duckdb(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], pla
         scon.execute("CREATE TABLE sp_input AS SELECT * FROM _src")
         scon.unregister("_src")
         del arrow
-        return _fit_predict_in(scon, cfg, plan, timings)
+        yield scon
 
 
-def _fit_predict_in(scon: duckdb.DuckDBPyConnection, cfg: dict[str, Any], plan: SplinkPlan,
-                    timings: dict[str, float]) -> tuple[Any, list[str], dict[str, Any] | None]:
-    from splink import DuckDBAPI
-
-    sp_input = DuckDBAPI(connection=scon).register("sp_input")
-    linker, pred, trained = fit_predict(sp_input, cfg, plan, timings)
-    t = time.perf_counter()
+def _predictions(scon: duckdb.DuckDBPyConnection, pred: Any) -> Any:
     names = [r[0] for r in scon.execute(f"DESCRIBE SELECT * FROM {pred.physical_name}").fetchall()]
     sel = PRED_COLS + [c for c in names if c.startswith("mw_")]
-    out = scon.sql(f"SELECT {', '.join(sel)} FROM {pred.physical_name}").to_arrow_table()
-    timings["splink_scoring"] = round(timings["splink_scoring"] + time.perf_counter() - t, 3)
-    model = linker.misc.save_model_to_json()
-    return out, trained, model
+    return scon.sql(f"SELECT {', '.join(sel)} FROM {pred.physical_name}").to_arrow_table()
+
+
+def _fit_predict_duckdb(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], plan: SplinkPlan,
+                        timings: dict[str, float]) -> tuple[Any, list[str], dict[str, Any] | None]:
+    from splink import DuckDBAPI
+
+    with _splink_input(con, cfg) as scon:
+        linker, pred, trained = fit_predict(DuckDBAPI(connection=scon).register("sp_input"), cfg, plan, timings)
+        t = time.perf_counter()
+        out = _predictions(scon, pred)
+        timings["splink_scoring"] = round(timings["splink_scoring"] + time.perf_counter() - t, 3)
+        return out, trained, linker.misc.save_model_to_json()
+
+
+def _predict_incremental_duckdb(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], settings: dict[str, Any],
+                                timings: dict[str, float]) -> Any:
+    """The saved model, no training, scoring the pairs with a dirty side only."""
+    from splink import DuckDBAPI, Linker
+
+    timings["splink_training"] = 0.0
+    t = time.perf_counter()
+    with _splink_input(con, cfg) as scon:
+        linker = Linker(DuckDBAPI(connection=scon).register("sp_input"), settings, log_level=logging.WARNING)
+        pred = linker.inference.predict(threshold_match_probability=float(cfg["splink"]["predict_threshold"]),
+                                        warning_mode="never")
+        out = _predictions(scon, pred)
+    timings["splink_scoring"] = round(time.perf_counter() - t, 3)
+    return out

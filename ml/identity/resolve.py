@@ -209,6 +209,7 @@ def resolve_identities(
     previous_aliases: pd.DataFrame | None = None,
     table_names: dict[str, str] | None = None,
     record_values: str | None = None,
+    state_schema: str | None = None,
 ) -> IdentityResult:
     """Resolve source records to customers and write `<schema>.customer_identity`,
     `<schema>.customers`, `<schema>.customer_aliases`, `<schema>.identity_review_pairs`.
@@ -225,6 +226,8 @@ def resolve_identities(
     amounts); ranks the review queue by the value at stake. None: uncertainty alone.
     `as_of`: stamped on new aliases (default: today's date is NOT used — pass it; falls back
     to the max record_ts date so reruns are reproducible).
+    `state_schema`: where the Splink model, rows and pairs are kept between runs, so that the next
+    run scores only what changed (ml/identity/incremental.py); None: every run trains and scores all.
     """
     cfg = load("identity", config)
     names = {**TABLES, **(table_names or {})}
@@ -253,9 +256,13 @@ def resolve_identities(
     if cfg["splink"]["enabled"]:
         from .probabilistic import run_splink
 
-        stats.update(run_splink(con, cfg, timings))
+        stats.update(run_splink(con, cfg, timings, state_schema, as_of))
     else:
         stats.update(splink_method="disabled", splink_fallbacks=[])
+        if state_schema:
+            from .incremental import drop_state
+
+            drop_state(con, state_schema)
     lap("splink")
     dec = _read_decisions(cfg, decisions)
     _merge_clusters(con, n, cfg, dec, stats)

@@ -22,6 +22,7 @@ from unittest import mock
 
 import pandas as pd
 
+from clientpulse_config import merge
 from clientpulse_config.dbt_vars import analytics_vars
 from dagster_project.identity_step import read_decisions, resolve_on_warehouse
 from dagster_project.resources import resources_for
@@ -64,9 +65,10 @@ class IdentityDay:
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase, for the report
 
 
-def run_identity_day(root: Path, landing: Path, as_of: date) -> IdentityDay:
+def run_identity_day(root: Path, landing: Path, as_of: date, identity_overrides: dict | None = None) -> IdentityDay:
     """One day's ingestion, normalisation, dbt up to int_identity_records and identity resolution
-    on ``root/warehouse.duckdb`` (the previous day's crosswalk is the one found there)."""
+    on ``root/warehouse.duckdb`` (the previous day's crosswalk is the one found there);
+    ``identity_overrides`` are deep-merged over the identity configuration."""
     resources = resources_for(root, landing)
     warehouse, settings = resources["warehouse"], resources["settings"]
     warehouse.file.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +86,7 @@ def run_identity_day(root: Path, landing: Path, as_of: date) -> IdentityDay:
     lap("ingest_normalize")
     dbt_to_identity(warehouse, as_of)
     lap("dbt")
-    config = settings.config("identity")
+    config = merge(settings.config("identity"), identity_overrides)
     with warehouse.connect() as con:
         step = resolve_on_warehouse(con, config, as_of, read_decisions(config, warehouse.data_dir))
         identity = con.execute("SELECT source, source_record_id, customer_id FROM core.customer_identity").df()

@@ -86,6 +86,10 @@ def identity_resolution(context: dg.AssetExecutionContext, warehouse: Warehouse,
             "comparisons_used": dg.MetadataValue.json(stats.get("splink_comparisons") or []),
             "dropped_for_empty_columns": dg.MetadataValue.json(stats.get("splink_dropped") or {}),
             "em_training_blocks": dg.MetadataValue.json(stats.get("splink_em_blocks") or []),
+            # incremental: the saved model scored the pairs of changed rows only (ml/identity/incremental.py)
+            "scoring": str(stats.get("splink_mode") or "none"),
+            "full_scoring_because": str(stats.get("splink_full_reason") or ""),
+            "model_trained_as_of": str(stats.get("splink_model_trained_as_of") or as_of),
         },
     )
     yield dg.MaterializeResult(
