@@ -62,7 +62,7 @@ class SplinkPlan:
     train_u: bool = False
     dropped: dict[str, list[str]] = field(default_factory=dict)
     fallbacks: list[str] = field(default_factory=list)
-    populated: set[str] = field(default_factory=set)
+    populated: list[str] = field(default_factory=list)  # columns with data (a list: the plan travels as JSON)
 
 
 def comparison_columns(sql: str) -> set[str]:
@@ -173,9 +173,10 @@ def usable_plan(con: duckdb.DuckDBPyConnection, table: str, n: int, cfg: dict[st
     """The comparisons and blocking rules the filled columns allow (no training decided yet)."""
     sp = cfg["splink"]
     plan = SplinkPlan()
-    plan.populated = populated_columns(con, table)
-    plan.comparisons, plan.dropped["comparisons"] = usable_comparisons(sp["comparisons"], plan.populated)
-    plan.blocking_rules = [r for r in sp["blocking_rules"] if rule_columns(r) <= plan.populated]
+    populated = populated_columns(con, table)
+    plan.populated = sorted(populated)
+    plan.comparisons, plan.dropped["comparisons"] = usable_comparisons(sp["comparisons"], populated)
+    plan.blocking_rules = [r for r in sp["blocking_rules"] if rule_columns(r) <= populated]
     plan.dropped["blocking_rules"] = [r for r in sp["blocking_rules"] if r not in plan.blocking_rules]
     if n < 2 or not plan.comparisons or not plan.blocking_rules:
         plan.method = "deterministic_only"
@@ -192,7 +193,8 @@ def plan_model(con: duckdb.DuckDBPyConnection, table: str, n: int, cfg: dict[str
     plan = plan or usable_plan(con, table, n, cfg)
     if plan.method == "deterministic_only":
         return plan
-    ok = lambda rule: rule_columns(rule) <= plan.populated  # noqa: E731
+    populated = set(plan.populated)
+    ok = lambda rule: rule_columns(rule) <= populated  # noqa: E731
     # prior: configured, else estimated from deterministic rules, else records' expected matches
     fixed_prior = sp["probability_two_random_records_match"]
     fallback_prior = float(sp["fallback_probability_two_random_records_match"])
