@@ -350,12 +350,13 @@ def _choose_path(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], plan: Spli
     if state_schema is None:
         stats.update(splink_mode="full", splink_full_reason="no state schema given")
         return None
-    inc.sign_rows(con)
     fp = inc.fingerprint(cfg, [c["output_column_name"] for c in plan.comparisons], plan.blocking_rules)
     stats["splink_fingerprint"] = fp
     saved = inc.load_model(con, state_schema)
     why = inc.reuse_blocker(saved, fp, as_of, sp["incremental"], cfg["backend"], n,
                             int(sp["min_records_for_training"]))
+    if cfg["backend"] == "duckdb":  # the signatures mark dirty rows and are saved; Spark keeps no state
+        inc.sign_rows(con)
     if why is None:
         dirty, total = inc.mark_dirty(con, state_schema)
         stats.update(splink_rows_dirty=dirty, splink_dirty_share=round(dirty / max(total, 1), 6))
